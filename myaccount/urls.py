@@ -1,0 +1,26 @@
+from allauth.account import urls as account_urls
+from allauth.account.decorators import secure_admin_login
+from allauth.account.models import EmailAddress
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views as portal_views
+
+# The work address is a directory attribute that admins manage: the user-facing pages that add,
+# change or verify email addresses are left out, and so is allauth's second list of addresses.
+HIDDEN_ACCOUNT_PAGES = {"account_email", "account_email_verification_sent", "account_confirm_email"}
+account_pages = [page for page in account_urls.urlpatterns if page.name not in HIDDEN_ACCOUNT_PAGES]
+admin.site.unregister(EmailAddress)
+
+# The admin signs in through the same rate-limited, recorded sign-in as the portal.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = admin.site.site_title = "My Account administration"
+
+urlpatterns = [
+    path("accounts/", include(account_pages)),
+    path("admin/", admin.site.urls),
+    path("health/", portal_views.health, name="health"),
+    path("", include("portal.urls")),
+]
+
+handler429 = "portal.views.too_many_requests"

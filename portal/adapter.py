@@ -1,0 +1,90 @@
+"""How the portal plugs into django-allauth: closed signup, and every attempt recorded."""
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from signins.models import SignInEvent
+from signins.services import record_sign_in
+
+
+def sign_in_app(request: HttpRequest, target: str | None = None) -> SignInEvent.App:
+    """Tell which application the sign-in is for, from where it will land afterwards."""
+    if target is None:
+        target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith(reverse("admin:index")):
+        return SignInEvent.App.ADMIN
+    return SignInEvent.App.PORTAL
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        """Admins create accounts; nobody signs themselves up."""
+        return False
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            record_sign_in(
+                request,
+                result=SignInEvent.Result.FAILURE,
+                reason=SignInEvent.Reason.RATE_LIMITED,
+                email=credentials.get("email", ""),
+                user=self._find_user(credentials.get("email")),
+                app=sign_in_app(request),
+                method="password",
+            )
+            raise
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        user = self._find_user(credentials.get("email"))
+        record_sign_in(
+            request,
+            result=SignInEvent.Result.FAILURE,
+            reason=SignInEvent.Reason.WRONG_PASSWORD
+            if user
+            else SignInEvent.Reason.UNKNOWN_ACCOUNT,
+            email=credentials.get("email", ""),
+            user=user,
+            app=sign_in_app(request),
+            method="password",
+        )
+
+    def respond_user_inactive(self, request: HttpRequest, user) -> HttpResponse:
+        # Reached only with the right password, so saying "disabled" reveals nothing new.
+        record_sign_in(
+            request,
+            result=SignInEvent.Result.FAILURE,
+            reason=SignInEvent.Reason.INACTIVE_ACCOUNT,
+            user=user,
+            app=sign_in_app(request),
+            method=_first_factor(request, user),
+        )
+        return super().respond_user_inactive(request, user)
+
+    def post_login(self, request: HttpRequest, user, **kwargs: Any) -> HttpResponse:
+        record_sign_in(
+            request,
+            result=SignInEvent.Result.SUCCESS,
+            user=user,
+            app=sign_in_app(request, kwargs.get("redirect_url") or ""),
+            method=_first_factor(request, user),
+        )
+        return super().post_login(request, user, **kwargs)
+
+    @staticmethod
+    def _find_user(email: str | None):
+        if not email:
+            return None
+        return get_user_model().objects.filter(email__iexact=email.strip()).first()
+
+
+def _first_factor(request: HttpRequest, user) -> str:
+    records = get_authentication_records(request, user)
+    return records[0]["method"] if records else ""

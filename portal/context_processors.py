@@ -1,0 +1,38 @@
+from django.conf import settings
+from django.urls import reverse
+
+from portal.browsers import Support
+from portal.navigation import portal_pages
+
+BROWSER_NOTICE_COOKIE = "browser_notice_dismissed"
+
+
+def portal(request) -> dict:
+    """Give every template the product name, the navigation and the browser notice."""
+    context = {"site_name": settings.SITE_NAME, "browser_notice": _browser_notice(request)}
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        current = request.resolver_match.view_name if request.resolver_match else ""
+        context["navigation"] = [
+            {
+                "label": page.label,
+                "url": reverse(page.url_name),
+                "icon": page.icon,
+                "current": page.url_name == current,
+            }
+            for page in portal_pages()
+        ]
+    return context
+
+
+def _browser_notice(request):
+    browser = getattr(request, "browser", None)
+    if browser is None or browser.support is not Support.OUTDATED:
+        return None
+    if request.COOKIES.get(BROWSER_NOTICE_COOKIE) == browser_notice_key(browser):
+        return None
+    return browser
+
+
+def browser_notice_key(browser) -> str:
+    """Name the browser version a dismissal applies to, so the next outdated one shows again."""
+    return f"{browser.family}-{browser.version}".replace(" ", "_")

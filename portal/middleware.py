@@ -1,0 +1,69 @@
+from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, logout
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
+
+from organizations.models import get_home_organization
+from portal.browsers import Support, parse_user_agent
+
+SUPPORTED_BROWSER_NAMES = ("Microsoft Edge", "Google Chrome", "Mozilla Firefox", "Apple Safari")
+
+
+class BrowserCheckMiddleware:
+    """Turn away browsers the portal cannot work in; note the browser on every request.
+
+    Internet Explorer and EdgeHTML get a page that lists the supported browsers. Everything
+    else passes: current and outdated browsers (the latter see a banner), and clients that
+    are not browsers at all (bots, health checks, API clients).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.browser = parse_user_agent(request.META.get("HTTP_USER_AGENT", ""))
+        if request.browser.support is Support.UNSUPPORTED and request.path_info != "/health/":
+            response = render(
+                request,
+                "portal/unsupported_browser.html",
+                {"browser": request.browser, "supported": SUPPORTED_BROWSER_NAMES},
+            )
+            add_never_cache_headers(response)
+        else:
+            response = self.get_response(request)
+        patch_vary_headers(response, ["User-Agent"])
+        return response
+
+
+class PortalMiddleware:
+    """Attach what every portal page needs, and end sessions of disabled accounts."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if not user.is_authenticated:
+            if SESSION_KEY in request.session:
+                # The account behind this session was disabled (the auth backend no longer
+                # returns it): end the session itself, not only this request's view of it.
+                logout(request)
+                messages.warning(
+                    request,
+                    _("You have been signed out because your account is disabled."),
+                )
+            return self.get_response(request)
+
+        request.home_organization = SimpleLazyObject(lambda: get_home_organization(user))
+        if user.time_zone:
+            timezone.activate(user.time_zone)
+        if user.preferred_language:
+            translation.activate(user.preferred_language)
+            request.LANGUAGE_CODE = translation.get_language()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -1,0 +1,113 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.adapter import sign_in_app
+from portal.context_processors import BROWSER_NOTICE_COOKIE, browser_notice_key
+from portal.http import PortalRequest
+from portal.navigation import portal_pages
+from signins.models import SignInEvent
+from signins.services import record_sign_in
+
+# The directory attributes on the profile card, in the order the organization's directory
+# lists them. The organization manages them; the user only reads them.
+PROFILE_FIELDS = (
+    ("job_title", _("Job title")),
+    ("department", _("Department")),
+    ("office_location", _("Office")),
+    ("business_phone", _("Business phone")),
+    ("mobile_phone", _("Mobile phone")),
+)
+
+
+@require_GET
+def overview(request: PortalRequest) -> HttpResponse:
+    user = request.user
+    profile = [(label, getattr(user, field)) for field, label in PROFILE_FIELDS]
+    tiles = [
+        {
+            "title": page.label,
+            "icon": page.icon,
+            "url_name": page.url_name,
+            "description": page.tile.description,
+            "link_text": page.tile.link_text,
+            "summary": page.tile.summary_for(request),
+        }
+        for page in portal_pages()
+        if page.tile
+    ]
+    return render(request, "portal/overview.html", {"profile": profile, "tiles": tiles})
+
+
+@require_GET
+def photo(request: PortalRequest) -> FileResponse:
+    """Serve the signed-in user's own photo (photos are not public files)."""
+    if not request.user.photo:
+        raise Http404
+    try:
+        response = FileResponse(request.user.photo.open("rb"))
+    except FileNotFoundError:
+        raise Http404 from None
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_not_required
+@require_POST
+def dismiss_browser_notice(request) -> HttpResponse:
+    """Hide the "update your browser" banner for this browser version, then go back."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    browser = request.browser
+    response.set_cookie(
+        BROWSER_NOTICE_COOKIE,
+        browser_notice_key(browser),
+        max_age=60 * 60 * 24 * 30,
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@login_not_required
+@never_cache
+@require_GET
+def health(request) -> HttpResponse:
+    """Answer load balancers: 200 when the database answers, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # any database failure means "not ready", whatever its kind
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@login_not_required
+def too_many_requests(request, exception=None) -> HttpResponse:
+    """Say that a rate limit was hit and when to try again; record it if it was a sign-in."""
+    if (
+        request.method == "POST"
+        and request.resolver_match
+        and (request.resolver_match.url_name == "account_login")
+    ):
+        record_sign_in(
+            request,
+            result=SignInEvent.Result.FAILURE,
+            reason=SignInEvent.Reason.RATE_LIMITED,
+            email=request.POST.get("login", ""),
+            app=sign_in_app(request),
+            method="password",
+        )
+    response = render(request, "429.html", {"retry_after_minutes": 1}, status=429)
+    response["Retry-After"] = "60"
+    return response

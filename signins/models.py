@@ -1,0 +1,77 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class SignInEventQuerySet(models.QuerySet):
+    def for_user(self, user) -> "SignInEventQuerySet":
+        """Return the user's events, newest first (the order the activity index serves)."""
+        return self.filter(user=user).order_by("-created_at", "-id")
+
+
+class SignInEvent(models.Model):
+    """One attempt to sign in, whatever its outcome.
+
+    Failures for addresses that match no account are kept too (with `user` empty and the
+    address as typed), so admins see password-spraying against unknown names.
+    """
+
+    class Result(models.TextChoices):
+        SUCCESS = "success", _("Success")
+        FAILURE = "failure", _("Failure")
+
+    class Reason(models.TextChoices):
+        NONE = "", _("—")
+        WRONG_PASSWORD = "wrong_password", _("Wrong password")
+        UNKNOWN_ACCOUNT = "unknown_account", _("Unknown account")
+        INACTIVE_ACCOUNT = "inactive_account", _("Account disabled")
+        RATE_LIMITED = "rate_limited", _("Too many attempts")
+
+    class App(models.TextChoices):
+        PORTAL = "portal", _("My Account")
+        ADMIN = "admin", _("Admin site")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sign_in_events",
+    )
+    # The address as typed (lower-cased), kept also when it matches no account.
+    email = models.CharField(_("email address"), max_length=254, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    result = models.CharField(_("result"), max_length=16, choices=Result)
+    reason = models.CharField(_("failure reason"), max_length=32, choices=Reason, blank=True)
+    app = models.CharField(_("application"), max_length=16, choices=App, default=App.PORTAL)
+    # How the first factor was given: "password" (later also "passkey", "code").
+    method = models.CharField(_("method"), max_length=32, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO 3166 code.")
+    )
+    browser = models.CharField(_("browser"), max_length=64, blank=True)
+    os = models.CharField(_("operating system"), max_length=64, blank=True)
+    device = models.CharField(_("device type"), max_length=16, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+
+    objects = SignInEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sign-in event")
+        verbose_name_plural = _("sign-in events")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The user's recent activity, paginated by keyset on (created_at, id).
+            models.Index(fields=["user", "-created_at", "-id"], name="signin_user_recent"),
+            # The admin's log across all users, and pruning by age.
+            models.Index(fields=["-created_at", "-id"], name="signin_recent"),
+            # Attempts against one address (unknown accounts, spraying) in the admin.
+            models.Index(fields=["email", "-created_at"], name="signin_email_recent"),
+            models.Index(fields=["ip", "-created_at"], name="signin_ip_recent"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.user or self.email or _("unknown")
+        return f"{who} {self.get_result_display()} {self.created_at:%Y-%m-%d %H:%M}"

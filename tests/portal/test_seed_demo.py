@@ -1,0 +1,220 @@
+import io
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from organizations.models import Membership, Organization
+from portal.browsers import parse_user_agent
+from portal.management.commands.seed_demo import DEMO_PASSWORDS
+from portal.models import User
+from signins.geo import country_of
+from signins.models import SignInEvent
+
+EMPLOYEES = ["alice@northwind.example", "bob@northwind.example", "carol@northwind.example"]
+ACTIVE_ACCOUNTS = ["admin@northwind.example", *EMPLOYEES]
+
+
+@pytest.fixture
+def debug(settings):
+    """The demo runs in development: the test runner turns DEBUG off, so turn it back on."""
+    settings.DEBUG = True
+
+
+def seed(*args) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (Organization, User, Membership, SignInEvent)
+    }
+
+
+def printed_password(output: str, email: str) -> str:
+    [line] = [line for line in output.splitlines() if line.split()[:1] == [email]]
+    return line.split()[1]
+
+
+@pytest.mark.django_db
+def test_it_creates_the_demo_accounts_once(debug):
+    seed()
+    first = counts()
+    seed()
+
+    assert counts() == first
+    assert first["Organization"] == 2
+    assert first["User"] == len(DEMO_PASSWORDS)
+
+
+@pytest.mark.django_db
+def test_a_second_run_writes_nothing(debug):
+    seed()
+
+    with CaptureQueriesContext(connection) as queries:
+        output = seed()
+
+    writes = [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert writes == []
+    assert "nothing changed" in output
+
+
+@pytest.mark.django_db
+def test_it_leaves_an_account_edited_during_the_demo_alone(debug):
+    seed()
+    User.objects.filter(email="alice@northwind.example").update(job_title="Principal Engineer")
+
+    seed()
+
+    assert User.objects.get(email="alice@northwind.example").job_title == "Principal Engineer"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("email", ACTIVE_ACCOUNTS)
+def test_the_demo_users_can_sign_in_with_the_printed_passwords(debug, client, email):
+    output = seed()
+
+    response = client.post(
+        "/accounts/login/", {"login": email, "password": printed_password(output, email)}
+    )
+
+    assert response.status_code == 302
+    assert response.url == "/"
+
+
+@pytest.mark.django_db
+def test_the_disabled_account_cannot_sign_in(debug, client):
+    output = seed()
+    email = "dave@northwind.example"
+
+    client.post("/accounts/login/", {"login": email, "password": printed_password(output, email)})
+
+    assert not User.objects.get(email=email).is_active
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_the_demo_passwords_pass_the_password_validators(debug):
+    seed()
+
+    for email, password in DEMO_PASSWORDS.items():
+        validate_password(password, User.objects.get(email=email))  # raises if too weak
+    assert len(set(DEMO_PASSWORDS.values())) == len(DEMO_PASSWORDS)
+
+
+@pytest.mark.django_db
+def test_the_admin_is_a_superuser_at_northwind(debug):
+    seed()
+
+    admin = User.objects.get(email="admin@northwind.example")
+    assert admin.is_staff
+    assert admin.is_superuser
+    assert admin.memberships.get().organization.slug == "northwind"
+
+
+@pytest.mark.django_db
+def test_alice_has_a_home_and_a_guest_membership(debug):
+    seed()
+
+    alice = User.objects.get(email="alice@northwind.example")
+    kinds = {m.organization.slug: m.kind for m in alice.memberships.select_related("organization")}
+    assert kinds == {"northwind": Membership.Kind.HOME, "tailspin": Membership.Kind.GUEST}
+    assert alice.time_zone == "Europe/London"
+    assert alice.office_location == "Building 4, Room 210"
+
+
+@pytest.mark.django_db
+def test_every_employee_has_a_realistic_sign_in_history(debug):
+    seed()
+
+    for email in EMPLOYEES:
+        events = SignInEvent.objects.filter(user__email=email)
+        assert 40 <= events.count() <= 80, email
+        assert events.filter(result=SignInEvent.Result.SUCCESS).count() > events.count() / 2
+        assert events.filter(reason=SignInEvent.Reason.WRONG_PASSWORD).exists(), email
+        assert events.values("country").distinct().count() >= 2, email
+    assert SignInEvent.objects.filter(reason=SignInEvent.Reason.RATE_LIMITED).exists()
+    assert SignInEvent.objects.filter(
+        user__email="admin@northwind.example", app=SignInEvent.App.ADMIN
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_the_mistyped_address_belongs_to_no_account(debug):
+    seed()
+
+    unknown = SignInEvent.objects.filter(reason=SignInEvent.Reason.UNKNOWN_ACCOUNT)
+    assert unknown.count() >= 2
+    assert all(event.user is None and event.email for event in unknown)
+
+
+@pytest.mark.django_db
+def test_the_events_carry_country_and_browser_from_the_real_helpers(debug):
+    seed()
+
+    events = list(SignInEvent.objects.all())
+    assert events
+    for event in events:
+        browser = parse_user_agent(event.user_agent)
+        assert event.country
+        assert event.country == country_of(event.ip)
+        assert (event.browser, event.os, event.device) == (
+            browser.label,
+            browser.os,
+            browser.device,
+        )
+
+
+@pytest.mark.django_db
+def test_the_history_is_the_same_every_time(debug):
+    def history():
+        return sorted(
+            SignInEvent.objects.values_list("email", "result", "reason", "ip", "user_agent")
+        )
+
+    seed()
+    first = history()
+    SignInEvent.objects.all().delete()
+    seed()
+
+    assert history() == first
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_run_without_force_when_debug_is_off(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="--force"):
+        seed()
+
+    assert counts() == {"Organization": 0, "User": 0, "Membership": 0, "SignInEvent": 0}
+
+
+@pytest.mark.django_db
+def test_it_runs_with_force_when_debug_is_off(settings):
+    settings.DEBUG = False
+
+    seed("--force")
+
+    assert User.objects.count() == len(DEMO_PASSWORDS)
+
+
+@pytest.mark.django_db
+def test_the_output_lists_the_urls_and_every_demo_account(debug):
+    output = seed()
+
+    assert "http://127.0.0.1:8000/" in output
+    assert "http://127.0.0.1:8000/admin/" in output
+    for email, password in DEMO_PASSWORDS.items():
+        assert email in output
+        assert password in output
+    assert "(disabled)" in next(line for line in output.splitlines() if "dave@" in line)
