@@ -1,6 +1,7 @@
 """The Overview page: the profile card and one tile per portal page that exists."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import gettext_lazy as _
@@ -134,3 +135,39 @@ def test_the_overview_query_count_does_not_grow_with_the_data(alice_client, nort
     with CaptureQueriesContext(connection) as large:
         alice_client.get("/")
     assert len(large) == len(small) <= 12
+
+
+# A 1x1 transparent GIF: the smallest image Pillow accepts.
+TINY_GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
+    b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+
+
+def test_the_users_own_photo_replaces_the_initials(alice_client, alice, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    alice.photo.save("alice.gif", ContentFile(TINY_GIF))
+    html = alice_client.get("/").content.decode()
+    assert '<img class="avatar avatar--xlarge" src="/me/photo/" alt="">' in html
+    response = alice_client.get("/me/photo/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == TINY_GIF
+    assert "private" in response["Cache-Control"]
+
+
+def test_the_photo_url_serves_only_the_signed_in_users_photo(
+    client, alice, bob, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    alice.photo.save("alice.gif", ContentFile(TINY_GIF))
+    client.force_login(bob)
+    assert client.get("/me/photo/").status_code == 404
+    client.logout()
+    assert client.get("/me/photo/").status_code == 302  # to the sign-in page
+
+
+def test_a_missing_photo_file_is_a_404_not_an_error(alice_client, alice, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    alice.photo.name = "photos/gone.gif"
+    alice.save()
+    assert alice_client.get("/me/photo/").status_code == 404
