@@ -216,12 +216,25 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",
+    # Ours (security_info.limits). "ip" counts per client address, "key" per user or target.
+    "send_code": "20/h/ip,5/15m/key",
+    "send_code_to": "3/15m/key,10/d/key",
+    "check_code": "30/h/ip,10/15m/key",
+    "check_app_password": "30/m/ip,10/m/key",
+    "check_security_answers": "10/h/ip,5/h/key",
+    "check_recovery_code": "10/h/ip,5/15m/key",
+    "check_temporary_pass": "10/h/ip,5/15m/key",
+    "strength_check": "60/m/ip",
+    "passkey_login": "10/m/ip",
 }
 # Client IPs come from X-Forwarded-For only behind this many trusted reverse proxies.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if ALLAUTH_TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = False
+
+# Sudo mode: how recent a strong sign-in must be to see or change security info (seconds).
+SUDO_SECONDS = env_int("SUDO_SECONDS", 10 * 60, minimum=60)
 
 # Encrypts secrets at rest (authenticator seeds). Kept out of the database on purpose.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
@@ -255,6 +268,37 @@ elif DEBUG:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 else:
     raise ImproperlyConfigured("SMTP_HOST is required when DEBUG is off: mail carries resets")
+
+# Tasks (codes by text, call and mail; notifications): run inline by default. Production
+# can use django-tasks-db and `manage.py db_worker` by setting TASKS_BACKEND.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
+        )
+    }
+}
+
+# Text messages and calls: "console" prints them (and lists them on /dev/outbox/ under DEBUG),
+# "twilio" sends them, "none" turns phone methods off. TWILIO_API_BASE points the client at
+# a Twilio-compatible server instead of Twilio's.
+PHONE_BACKEND = os.environ.get("PHONE_BACKEND", "console" if DEBUG else "none")
+if PHONE_BACKEND not in {"console", "twilio", "none"}:
+    raise ImproperlyConfigured("PHONE_BACKEND must be console, twilio or none")
+if PHONE_BACKEND == "console" and not DEBUG:
+    raise ImproperlyConfigured("PHONE_BACKEND=console is for development (DEBUG) only")
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
+if PHONE_BACKEND == "twilio" and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER
+):
+    raise ImproperlyConfigured(
+        "PHONE_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER"
+    )
+# The page that lists recently "sent" texts and calls, for trying the portal locally.
+DEV_OUTBOX = DEBUG and PHONE_BACKEND == "console"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German")), ("fr", _("French")), ("es", _("Spanish"))]

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views as portal_views
+from security_info.urls import sign_in_urlpatterns
 
 # The work address is a directory attribute that admins manage: the user-facing pages that add,
 # change or verify email addresses are left out, and so is allauth's second list of addresses.
@@ -18,6 +19,9 @@ admin.site.site_header = admin.site.site_title = "My Account administration"
 
 urlpatterns = [
     path("accounts/", include(account_pages)),
+    path("accounts/", include((sign_in_urlpatterns, "sign_in"))),
+    path("security-info/", include("security_info.urls")),
+    path("api/", include("security_info.api_urls")),
     path("admin/", admin.site.urls),
     path("health/", portal_views.health, name="health"),
     path("", include("portal.urls")),

@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -74,3 +76,110 @@ def get_home_organization(user) -> Organization | None:
     """Return the organization that manages the user's account, if any."""
     membership = Membership.objects.home().filter(user=user).select_related("organization").first()
     return membership.organization if membership else None
+
+
+class AuthenticationPolicy(models.Model):
+    """What an organization lets its people register and requires of them at sign-in.
+
+    Edited in the admin. A user with no home organization gets `AuthenticationPolicy()`
+    unsaved, i.e. these field defaults.
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="authentication_policy"
+    )
+    # Which methods people may register.
+    allow_authenticator = models.BooleanField(_("authenticator app"), default=True)
+    allow_sms = models.BooleanField(_("text message to a mobile phone"), default=True)
+    allow_voice = models.BooleanField(_("phone call to a mobile phone"), default=True)
+    allow_alternate_phone = models.BooleanField(_("alternate phone (calls)"), default=True)
+    allow_office_phone = models.BooleanField(_("office phone (calls)"), default=True)
+    allow_email = models.BooleanField(_("email (not the work address)"), default=True)
+    allow_email_sign_in = models.BooleanField(
+        _("email codes for multi-factor sign-in"),
+        default=False,
+        help_text=_("Off: email is used only to reset a password."),
+    )
+    allow_security_questions = models.BooleanField(_("security questions"), default=True)
+    allow_app_passwords = models.BooleanField(_("app passwords"), default=False)
+    allow_passkeys = models.BooleanField(
+        _("passkeys and security keys (self-service)"), default=True
+    )
+    allow_recovery_codes = models.BooleanField(_("recovery codes"), default=True)
+    # Sign-in.
+    mfa_required = models.BooleanField(
+        _("multi-factor sign-in required"),
+        default=True,
+        help_text=_("People without a method are asked to register one right after the password."),
+    )
+    system_preferred = models.BooleanField(
+        _("system-preferred multi-factor"),
+        default=False,
+        help_text=_(
+            "Challenge with the strongest registered method instead of the user's default."
+        ),
+    )
+    remember_browser_days = models.PositiveSmallIntegerField(
+        _("remember multi-factor on a browser for (days)"),
+        default=0,
+        validators=[MaxValueValidator(90)],
+        help_text=_("0 turns it off."),
+    )
+    security_questions_required = models.PositiveSmallIntegerField(
+        _("security questions to register"),
+        default=3,
+        validators=[MinValueValidator(3), MaxValueValidator(5)],
+    )
+    # Self-service password reset.
+    reset_gates = models.PositiveSmallIntegerField(
+        _("verifications needed to reset a password"),
+        default=1,
+        choices=[(1, _("One")), (2, _("Two"))],
+    )
+    reset_security_questions = models.PositiveSmallIntegerField(
+        _("security questions asked at a reset"),
+        default=3,
+        validators=[MinValueValidator(3), MaxValueValidator(5)],
+    )
+    # Temporary Access Pass.
+    temporary_pass_minutes = models.PositiveIntegerField(
+        _("temporary access pass lifetime (minutes)"),
+        default=60,
+        validators=[MinValueValidator(10), MaxValueValidator(60 * 24 * 30)],
+    )
+    temporary_pass_one_time = models.BooleanField(
+        _("temporary access pass is single-use"), default=True
+    )
+
+    class Meta:
+        verbose_name = _("authentication policy")
+        verbose_name_plural = _("authentication policies")
+
+    def __str__(self) -> str:
+        return str(
+            _("Authentication policy of %(organization)s") % {"organization": self.organization}
+        )
+
+    def clean(self) -> None:
+        super().clean()
+        if self.reset_security_questions > self.security_questions_required:
+            raise ValidationError(
+                {
+                    "reset_security_questions": _(
+                        "A reset cannot ask more questions than people register."
+                    )
+                }
+            )
+
+
+def get_policy(user) -> AuthenticationPolicy:
+    """Return the policy of the user's home organization, or the defaults."""
+    policy = (
+        AuthenticationPolicy.objects.filter(
+            organization__memberships__user=user,
+            organization__memberships__kind=Membership.Kind.HOME,
+        )
+        .select_related("organization")
+        .first()
+    )
+    return policy or AuthenticationPolicy()

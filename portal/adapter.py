@@ -23,6 +23,10 @@ def sign_in_app(request: HttpRequest, target: str | None = None) -> SignInEvent.
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_stages(self) -> list[str]:
+        """Keep allauth's own stages (inactive under our settings), then ours."""
+        return [*super().get_login_stages(), "security_info.stages.SecondFactorStage"]
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         """Admins create accounts; nobody signs themselves up."""
         return False
@@ -75,6 +79,7 @@ class AccountAdapter(DefaultAccountAdapter):
             user=user,
             app=sign_in_app(request, kwargs.get("redirect_url") or ""),
             method=_first_factor(request, user),
+            second_factor=_second_factor(request, user),
         )
         return super().post_login(request, user, **kwargs)
 
@@ -88,3 +93,8 @@ class AccountAdapter(DefaultAccountAdapter):
 def _first_factor(request: HttpRequest, user) -> str:
     records = get_authentication_records(request, user)
     return records[0]["method"] if records else ""
+
+
+def _second_factor(request: HttpRequest, user) -> str:
+    records = get_authentication_records(request, user)
+    return next((r.get("type", "") for r in records[1:] if r["method"] == "mfa"), "")

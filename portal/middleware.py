@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
@@ -8,8 +8,11 @@ from django.utils.translation import gettext as _
 
 from organizations.models import get_home_organization
 from portal.browsers import Support, parse_user_agent
+from portal.interrupts import pending_interrupt
 
 SUPPORTED_BROWSER_NAMES = ("Microsoft Edge", "Google Chrome", "Mozilla Firefox", "Apple Safari")
+# Not pages: load balancers and API clients get their answer whatever they call themselves.
+PASS_THROUGH_PATHS = ("/health/", "/api/")
 
 
 class BrowserCheckMiddleware:
@@ -25,7 +28,9 @@ class BrowserCheckMiddleware:
 
     def __call__(self, request):
         request.browser = parse_user_agent(request.META.get("HTTP_USER_AGENT", ""))
-        if request.browser.support is Support.UNSUPPORTED and request.path_info != "/health/":
+        if request.browser.support is Support.UNSUPPORTED and not request.path_info.startswith(
+            PASS_THROUGH_PATHS
+        ):
             response = render(
                 request,
                 "portal/unsupported_browser.html",
@@ -67,3 +72,11 @@ class PortalMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated or request.resolver_match is None:
+            return None
+        interrupt = pending_interrupt(request, request.resolver_match.view_name)
+        if interrupt is not None:
+            return redirect(interrupt.url_name)
+        return None

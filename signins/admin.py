@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from signins.models import SignInEvent
+from signins.models import SecurityEvent, SignInEvent
 
 
 @admin.register(SignInEvent)
@@ -25,6 +25,28 @@ class SignInEventAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     show_full_result_count = False  # a COUNT(*) over millions of rows on every page is not worth it
     readonly_fields = [field.name for field in SignInEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The audit log of changes to how people sign in: read-only."""
+
+    list_display = ["created_at", "user", "kind", "detail", "actor", "ip", "country"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["user__email", "detail", "ip"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user", "actor"]
+    show_full_result_count = False
+    readonly_fields = [field.name for field in SecurityEvent._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

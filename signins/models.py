@@ -27,10 +27,16 @@ class SignInEvent(models.Model):
         UNKNOWN_ACCOUNT = "unknown_account", _("Unknown account")
         INACTIVE_ACCOUNT = "inactive_account", _("Account disabled")
         RATE_LIMITED = "rate_limited", _("Too many attempts")
+        INVALID_CODE = "invalid_code", _("Invalid code")
+        EXPIRED_CODE = "expired_code", _("Expired code")
+        TOO_MANY_CODES = "too_many_codes", _("Too many wrong codes")
+        SEND_FAILED = "send_failed", _("Code could not be sent")
+        INVALID_CREDENTIAL = "invalid_credential", _("Passkey not accepted")
 
     class App(models.TextChoices):
         PORTAL = "portal", _("My Account")
         ADMIN = "admin", _("Admin site")
+        API = "api", _("API (app password)")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -45,8 +51,11 @@ class SignInEvent(models.Model):
     result = models.CharField(_("result"), max_length=16, choices=Result)
     reason = models.CharField(_("failure reason"), max_length=32, choices=Reason, blank=True)
     app = models.CharField(_("application"), max_length=16, choices=App, default=App.PORTAL)
-    # How the first factor was given: "password" (later also "passkey", "code").
+    # How the first factor was given: "password", "passkey", "temporary_pass", "app_password".
     method = models.CharField(_("method"), max_length=32, blank=True)
+    # The second factor asked for, as "<method kind>" or "<method kind>:<channel>", e.g.
+    # "authenticator", "mobile_phone:sms", "recovery_code". Empty when none was asked.
+    second_factor = models.CharField(_("second factor"), max_length=32, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     country = models.CharField(
         _("country"), max_length=2, blank=True, help_text=_("ISO 3166 code.")
@@ -75,3 +84,45 @@ class SignInEvent(models.Model):
     def __str__(self) -> str:
         who = self.user or self.email or _("unknown")
         return f"{who} {self.get_result_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SecurityEvent(models.Model):
+    """A change to how someone signs in: a method added, changed, removed, a new default."""
+
+    class Kind(models.TextChoices):
+        METHOD_ADDED = "method_added", _("Sign-in method added")
+        METHOD_CHANGED = "method_changed", _("Sign-in method changed")
+        METHOD_DELETED = "method_deleted", _("Sign-in method deleted")
+        DEFAULT_CHANGED = "default_changed", _("Default sign-in method changed")
+        RECOVERY_CODES_CREATED = "recovery_codes_created", _("Recovery codes created")
+        METHODS_RESET = "methods_reset", _("Sign-in methods reset by an admin")
+        TEMPORARY_PASS_ISSUED = "temporary_pass_issued", _("Temporary access pass issued")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events"
+    )
+    kind = models.CharField(_("what"), max_length=32, choices=Kind)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    browser = models.CharField(_("browser"), max_length=128, blank=True)
+    # Who did it when it was not the user (an admin).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="security_event_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

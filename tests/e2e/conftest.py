@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from organizations.models import AuthenticationPolicy
 from tests.factories import PASSWORD, make_organization, make_user
 
 # Playwright's sync API runs an event loop in the main thread, so Django would otherwise refuse
@@ -118,7 +119,10 @@ def screenshot():
 
 @pytest.fixture
 def organization(transactional_db):
-    return make_organization(name="Northwind Traders", primary_domain="northwind.example")
+    """Northwind, with multi-factor sign-in optional so the shell's tests sign in directly."""
+    organization = make_organization(name="Northwind Traders", primary_domain="northwind.example")
+    AuthenticationPolicy.objects.create(organization=organization, mfa_required=False)
+    return organization
 
 
 @pytest.fixture
@@ -141,7 +145,7 @@ def sign_in(live_server):
         page.goto(live_server.url + "/accounts/login/")
         page.get_by_label("Email").fill(user.email)
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         page.wait_for_url(live_server.url + "/")
 
     return submit

@@ -41,7 +41,7 @@ def test_an_employee_signs_in_sees_the_overview_and_signs_out(live_server, page,
 
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(page).to_have_url(live_server.url + "/")
     header = page.get_by_role("banner")
@@ -73,7 +73,7 @@ def test_a_wrong_password_shows_an_error_and_stays_on_the_sign_in_page(
     page.goto(live_server.url + "/accounts/login/")
     page.get_by_label("Email").fill(employee.email)
     page.get_by_label("Password").fill("not the password")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(
         page.get_by_text("email address and/or password you specified are not correct")
@@ -149,7 +149,7 @@ def test_no_page_breaks_the_content_security_policy(live_server, page, employee)
     assert "script-src" in response.headers.get("content-security-policy", "")
     page.get_by_label("Email").fill(employee.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(live_server.url + "/")
     # portal.js ran (it needs its nonce): the navigation toggle is wired up and the menu works.
     expect(page.locator("html")).to_have_class(re.compile(r"\bjs\b"))

@@ -132,3 +132,17 @@ def test_minimum_versions_come_from_settings(client, db, settings):
     settings.SUPPORTED_BROWSERS = {**settings.SUPPORTED_BROWSERS, "Chrome": 200}
     page = client.get("/accounts/login/", HTTP_USER_AGENT=CURRENT_CHROME)
     assert b"You are using Chrome 131" in page.content
+
+
+def test_api_clients_are_never_sent_the_unsupported_page(client, db):
+    response = client.get("/api/me", HTTP_USER_AGENT=IE11)
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_a_pending_interrupt_does_not_hijack_the_api(alice_client):
+    session = alice_client.session
+    session["security_info.must_register"] = True
+    session.save()
+    assert alice_client.get("/")["Location"] == "/security-info/setup/"
+    assert alice_client.get("/api/me").status_code == 401  # the API ignores the session

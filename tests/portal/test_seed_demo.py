@@ -10,6 +10,7 @@ from organizations.models import Membership, Organization
 from portal.browsers import parse_user_agent
 from portal.management.commands.seed_demo import DEMO_PASSWORDS
 from portal.models import User
+from security_info.delivery import recent_outbox
 from signins.geo import country_of
 from signins.models import SignInEvent
 
@@ -88,7 +89,27 @@ def test_the_demo_users_can_sign_in_with_the_printed_passwords(debug, client, em
     )
 
     assert response.status_code == 302
-    assert response.url == "/"
+    if email == "bob@northwind.example":  # no method yet: straight in, then the setup wizard
+        assert response.url == "/"
+        assert client.get("/").url == "/security-info/setup/"
+    else:  # the second step, with a code in the development outbox
+        assert response.url == "/accounts/verify/"
+        code = "".join(filter(str.isdigit, recent_outbox()[0]["body"]))
+        assert client.post("/accounts/verify/", {"code": code}).url == "/"
+
+
+@pytest.mark.django_db
+def test_alice_has_methods_to_try_every_flow(debug):
+    seed()
+    alice = User.objects.get(email="alice@northwind.example")
+    assert sorted(alice.security_methods.values_list("kind", flat=True)) == [
+        "email",
+        "mobile_phone",
+        "office_phone",
+    ]
+    assert alice.security_answers.count() == 3
+    seed()
+    assert alice.security_methods.count() == 3
 
 
 @pytest.mark.django_db

@@ -2,6 +2,7 @@
 
 import pytest
 
+from organizations.models import AuthenticationPolicy
 from signins.models import SignInEvent
 from tests.factories import PASSWORD
 
@@ -98,7 +99,8 @@ def test_a_flood_with_a_garbage_address_is_recorded_cleanly(client, db, settings
     assert SignInEvent.objects.first().email == "evil@northwind.example"
 
 
-def test_a_sign_in_on_the_way_to_the_admin_counts_as_the_admin_app(client, admin_user):
+def test_a_sign_in_on_the_way_to_the_admin_counts_as_the_admin_app(client, admin_user, northwind):
+    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
     response = client.get("/admin/", follow=True)
     assert response.redirect_chain[-1][0] == "/accounts/login/?next=%2Fadmin%2F"
     sign_in(client, "admin@northwind.example", next="/admin/")

@@ -17,12 +17,14 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from organizations.models import Membership, Organization
+from organizations.models import AuthenticationPolicy, Membership, Organization
 from portal.models import User
+from security_info.models import Method, SecurityAnswer, SecurityQuestion
 from signins.geo import country_of
 from signins.models import SignInEvent
 
@@ -34,6 +36,23 @@ DEMO_PASSWORDS = {
     "carol@northwind.example": "Carol-Finance-2026!",
     "dave@northwind.example": "Dave-Disabled-2026!",
 }
+
+# Their sign-in methods. Codes go to the development outbox page instead of a phone.
+DEMO_METHODS = {
+    "admin@northwind.example": (
+        {"kind": "mobile_phone", "phone": "+447700900001", "channel": "sms", "is_default": True},
+    ),
+    "alice@northwind.example": (
+        {"kind": "mobile_phone", "phone": "+447700900123", "channel": "sms", "is_default": True},
+        {"kind": "office_phone", "phone": "+442079460123", "extension": "210"},
+        {"kind": "email", "email": "alice.archer@personal.example"},
+    ),
+    "carol@northwind.example": (
+        {"kind": "mobile_phone", "phone": "+4915550123456", "channel": "voice", "is_default": True},
+    ),
+}
+DEMO_ANSWERS = ("London", "Lasagne", "Lisbon")
+DEMO_POLICY = {"allow_app_passwords": True, "remember_browser_days": 14}
 
 SEED = 2026
 HISTORY_DAYS = 60
@@ -311,6 +330,7 @@ class Command(BaseCommand):
             organizations, new_organizations = self._organizations()
             users, new_users, new_memberships = self._accounts(organizations)
             new_events = self._sign_in_history(users)
+            self._security_info(organizations, users)
         self._report(new_organizations, new_users, new_memberships, new_events)
 
     def _organizations(self) -> tuple[dict[str, Organization], int]:
@@ -353,6 +373,26 @@ class Command(BaseCommand):
         SignInEvent.objects.bulk_create(events)
         return len(events)
 
+    def _security_info(self, organizations: dict[str, Organization], users: list[User]) -> None:
+        """Give the demo people sign-in methods (Bob none: he meets the setup wizard)."""
+        AuthenticationPolicy.objects.get_or_create(
+            organization=organizations["northwind"], defaults=DEMO_POLICY
+        )
+        with_methods = set(
+            Method.objects.filter(user__in=users).values_list("user_id", flat=True).distinct()
+        )
+        for user in users:
+            methods = DEMO_METHODS.get(user.email, ())
+            if user.pk in with_methods or not methods:
+                continue
+            Method.objects.bulk_create(Method(user=user, **fields) for fields in methods)
+            questions = SecurityQuestion.objects.order_by("position")[: len(DEMO_ANSWERS)]
+            if user.email == "alice@northwind.example":
+                SecurityAnswer.objects.bulk_create(
+                    SecurityAnswer(user=user, question=question, answer_hash=make_password(answer))
+                    for question, answer in zip(questions, DEMO_ANSWERS, strict=False)
+                )
+
     def _report(self, organizations: int, users: int, memberships: int, events: int) -> None:
         out, style = self.stdout, self.style
         if organizations or users or memberships or events:
@@ -385,6 +425,11 @@ class Command(BaseCommand):
         out.write(
             style.NOTICE("  These passwords are public. Accounts that already existed keep theirs.")
         )
+        out.write("")
+        out.write("  Signing in asks for a second factor: Alice, Carol and the admin get a code by")
+        out.write(f"  text or call, shown on {PORTAL_URL}security-info/outbox/ (nothing is sent).")
+        out.write("  Bob has no method yet: he meets the 'Keep your account secure' wizard.")
+        out.write("  Alice's security answers (lower-case is fine): " + ", ".join(DEMO_ANSWERS))
 
 
 def _history(user: User, routine: Routine, now: datetime) -> list[SignInEvent]:

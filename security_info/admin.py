@@ -1,0 +1,271 @@
+"""The admin for security info: methods (never their secrets), the security question pool,
+app passwords, Temporary Access Passes, and "Require re-registration".
+
+Nothing secret is shown anywhere: no encrypted seeds, credentials or digests. A Temporary
+Access Pass is shown once, to the admin who issues it, and never again. Recovery codes are
+not listed at all.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from security_info import crypto, temporary_pass
+from security_info.forms.temporary_pass import IssueTemporaryPassForm
+from security_info.methods import PHONE_KINDS
+from security_info.models import AppPassword, Method, SecurityQuestion, TemporaryAccessPass
+from signins.models import SecurityEvent
+from signins.services import record_security_event
+
+# What Microsoft's "Require re-register MFA" removes: phones and authenticator apps. App
+# passwords go too: they were created under the methods being reset.
+RESET_KINDS = (*PHONE_KINDS, Method.Kind.AUTHENTICATOR)
+ISSUED_SESSION_KEY = "security_info.admin.issued_pass"
+METHOD_FIELDS = [
+    "kind",
+    "detail",
+    "is_default",
+    "channel",
+    "passwordless",
+    "created_at",
+    "last_used_at",
+]
+
+
+def require_reregistration(request, users) -> int:
+    """Delete the users' phones, authenticator apps and app passwords, so that their next
+    sign-in asks them to register again; log it for each user. Return how many users."""
+    count = 0
+    for user in users:
+        with transaction.atomic():
+            methods, _by_model = Method.objects.filter(user=user, kind__in=RESET_KINDS).delete()
+            passwords, _by_model = AppPassword.objects.filter(user=user).delete()
+            detail = _("%(methods)s methods and %(passwords)s app passwords deleted") % {
+                "methods": methods,
+                "passwords": passwords,
+            }
+            record_security_event(request, user, SecurityEvent.Kind.METHODS_RESET, detail)
+        count += 1
+    return count
+
+
+def _record_deletion(request, user, what: str) -> None:
+    record_security_event(request, user, SecurityEvent.Kind.METHOD_DELETED, what)
+
+
+class MethodInline(admin.TabularInline):
+    """A user's methods, for the user admin: what they are, never their secrets."""
+
+    model = Method
+    fields = METHOD_FIELDS
+    readonly_fields = METHOD_FIELDS
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Method)
+class MethodAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "detail", "is_default", "created_at", "last_used_at"]
+    list_filter = ["kind", "is_default"]
+    search_fields = ["user__email", "name", "phone", "email"]
+    list_select_related = ["user"]
+    fields = ["user", *METHOD_FIELDS]
+    actions = ["require_reregistration"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # people register their own methods, with proof they hold them
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        _record_deletion(request, obj.user, str(obj))
+
+    def delete_queryset(self, request, queryset) -> None:
+        deleted = list(queryset.select_related("user"))
+        super().delete_queryset(request, queryset)
+        for method in deleted:
+            _record_deletion(request, method.user, str(method))
+
+    @admin.action(
+        description=gettext_lazy("Require re-registration (delete phones, apps and app passwords)"),
+        permissions=["delete"],
+    )
+    def require_reregistration(self, request, queryset) -> None:
+        users = get_user_model().objects.filter(security_methods__in=queryset).distinct()
+        count = require_reregistration(request, users)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s user will register their methods again at the next sign-in.",
+                "%(count)s users will register their methods again at the next sign-in.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(SecurityQuestion)
+class SecurityQuestionAdmin(admin.ModelAdmin):
+    list_display = ["text", "is_active", "position"]
+    list_editable = ["is_active", "position"]
+    list_filter = ["is_active"]
+    search_fields = ["text"]
+
+
+@admin.register(AppPassword)
+class AppPasswordAdmin(admin.ModelAdmin):
+    """App passwords can be looked at and deleted, never made or changed here."""
+
+    list_display = ["name", "user", "created_at", "last_used_at"]
+    search_fields = ["user__email", "name"]
+    list_select_related = ["user"]
+    fields = ["name", "user", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        _record_deletion(request, obj.user, _("App password: %(name)s") % {"name": obj.name})
+
+    def delete_queryset(self, request, queryset) -> None:
+        deleted = list(queryset.select_related("user"))
+        super().delete_queryset(request, queryset)
+        for app_password in deleted:
+            _record_deletion(
+                request,
+                app_password.user,
+                _("App password: %(name)s") % {"name": app_password.name},
+            )
+
+
+@admin.register(TemporaryAccessPass)
+class TemporaryAccessPassAdmin(admin.ModelAdmin):
+    """Issue a pass with "Add"; it is shown once on the next page. Issued passes are
+    read-only: issue a new one to replace it, or delete it."""
+
+    add_form = IssueTemporaryPassForm
+    list_display = [
+        "user",
+        "created_at",
+        "expires_at",
+        "one_time",
+        "used_at",
+        "issued_by",
+        "usable",
+    ]
+    list_filter = ["one_time"]
+    list_select_related = ["user", "issued_by"]
+    search_fields = ["user__email"]
+    autocomplete_fields = ["user"]
+    fields = ["user", "created_at", "expires_at", "one_time", "used_at", "issued_by"]
+
+    @admin.display(boolean=True, description=gettext_lazy("usable"))
+    def usable(self, obj) -> bool:
+        return obj.is_usable()
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["user", "minutes", "use"]})]
+        return super().get_fieldsets(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # Every way out of the add form leads to the one showing of the pass.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+        }
+        return super().add_view(request, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Issue the pass (replacing an older one) and keep it, encrypted, for one showing."""
+        user = form.cleaned_data["user"]
+        code = temporary_pass.issue(
+            request, user, form.cleaned_data["minutes"], form.cleaned_data["one_time"]
+        )
+        obj.pk = TemporaryAccessPass.objects.get(user=user).pk
+        obj.refresh_from_db()
+        request.session[ISSUED_SESSION_KEY] = crypto.encrypt(f"{obj.pk}:{code}")
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return redirect("admin:security_info_temporaryaccesspass_issued", obj.pk)
+
+    def delete_model(self, request, obj) -> None:
+        temporary_pass.delete(request, obj.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for issued in queryset.select_related("user"):
+            temporary_pass.delete(request, issued.user)
+
+    def get_urls(self):
+        issued = path(
+            "<int:pk>/issued/",
+            self.admin_site.admin_view(self.issued_view),
+            name="security_info_temporaryaccesspass_issued",
+        )
+        return [issued, *super().get_urls()]
+
+    def issued_view(self, request, pk: int):
+        """Show a just-issued pass, once: the session forgets it on the way."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        issued = get_object_or_404(TemporaryAccessPass.objects.select_related("user"), pk=pk)
+        code = _pop_issued_pass(request, pk)
+        if code is None:
+            self.message_user(
+                request,
+                _("A pass is shown only once. If it was lost, issue a new one."),
+                messages.WARNING,
+            )
+            return redirect("admin:security_info_temporaryaccesspass_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Temporary Access Pass issued"),
+            "issued": issued,
+            "code": code,
+        }
+        response = TemplateResponse(
+            request, "admin/security_info/temporaryaccesspass/issued.html", context
+        )
+        add_never_cache_headers(response)
+        return response
+
+
+def _pop_issued_pass(request, pk: int) -> str | None:
+    stored = request.session.pop(ISSUED_SESSION_KEY, None)
+    if stored is None:
+        return None
+    try:
+        stored_pk, code = crypto.decrypt(stored).split(":", 1)
+    except ValueError:
+        return None
+    return code if stored_pk == str(pk) else None

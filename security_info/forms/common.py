@@ -1,0 +1,40 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class CodeForm(forms.Form):
+    """A one-time code: six digits, spaces allowed (people copy "123 456")."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_suffix = ""
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not (code.isascii() and code.isdigit() and len(code) == 6):
+            raise forms.ValidationError(_("Enter the 6-digit code."))
+        return code
+
+
+class OptionForm(forms.Form):
+    """Pick one of the offered sign-in options (the value is "<method id>:<channel>")."""
+
+    option = forms.ChoiceField(label=_("Method"), widget=forms.RadioSelect)
+
+    def __init__(self, options, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_suffix = ""
+        self.options = {option.key: option for option in options}
+        self.fields["option"].choices = [(option.key, option.label) for option in options]
+
+    @property
+    def chosen(self):
+        return self.options[self.cleaned_data["option"]]

@@ -1,0 +1,196 @@
+"""The sign-in methods people register, and the secrets behind them.
+
+Secrets never sit in the database in the clear: authenticator seeds are encrypted with
+FIELD_ENCRYPTION_KEY (see `security_info.secrets`); answers, app passwords, recovery codes
+and passes are stored only as hashes.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Method(models.Model):
+    """One registered way to prove who you are: an app, a phone, an email address, a key."""
+
+    class Kind(models.TextChoices):
+        AUTHENTICATOR = "authenticator", _("Authenticator app")
+        MOBILE_PHONE = "mobile_phone", _("Phone")
+        ALTERNATE_PHONE = "alternate_phone", _("Alternate phone")
+        OFFICE_PHONE = "office_phone", _("Office phone")
+        EMAIL = "email", _("Email")
+        PASSKEY = "passkey", _("Passkey")
+
+    class Channel(models.TextChoices):
+        """How a code reaches the person: for phones, by text or by call."""
+
+        NONE = "", _("—")
+        SMS = "sms", _("Text message")
+        VOICE = "voice", _("Phone call")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_methods"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    name = models.CharField(
+        _("name"), max_length=64, blank=True, help_text=_("The app's or key's name.")
+    )
+    # Phones: E.164 number; office phones may carry an extension.
+    phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    extension = models.CharField(_("extension"), max_length=10, blank=True)
+    email = models.EmailField(_("email address"), blank=True)
+    # Authenticator apps: the Fernet-encrypted base32 seed, and the last accepted time step
+    # (a code at or before it is never accepted again).
+    secret = models.TextField(_("encrypted secret"), blank=True)
+    last_step = models.BigIntegerField(null=True, blank=True)
+    # Passkeys: the credential id (base64url), the fido2 AttestedCredentialData (base64url),
+    # the signature counter, and whether it can sign in without a password.
+    credential_id = models.CharField(max_length=1400, blank=True)
+    credential = models.TextField(blank=True)
+    sign_count = models.PositiveBigIntegerField(default=0)
+    passwordless = models.BooleanField(default=False)
+    # The default method is challenged first at sign-in; `channel` says text or call.
+    is_default = models.BooleanField(_("default"), default=False)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel, blank=True)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in method")
+        verbose_name_plural = _("sign-in methods")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_default=True), name="method_one_default"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind"],
+                condition=Q(kind__in=["mobile_phone", "alternate_phone", "office_phone", "email"]),
+                name="method_one_phone_or_email_of_a_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["credential_id"],
+                condition=~Q(credential_id=""),
+                name="method_credential_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "kind"], name="method_user_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.detail})"
+
+    @property
+    def detail(self) -> str:
+        """What the owner recognizes the method by: a number, an address or a name."""
+        if self.phone:
+            return f"{self.phone} ext. {self.extension}" if self.extension else self.phone
+        return self.email or self.name
+
+
+class SecurityQuestion(models.Model):
+    """A question in the pool people pick their security questions from (admin-managed)."""
+
+    text = models.CharField(_("question"), max_length=200, unique=True)
+    is_active = models.BooleanField(
+        _("offered"),
+        default=True,
+        help_text=_("Retired questions stay valid for who answered them."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("security question")
+        verbose_name_plural = _("security questions")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SecurityAnswer(models.Model):
+    """One of a user's answers, stored only as a password hash of its normalized form."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_answers"
+    )
+    question = models.ForeignKey(SecurityQuestion, on_delete=models.PROTECT)
+    answer_hash = models.CharField(max_length=256)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "question"], name="answer_once_per_question")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.question}"
+
+
+class AppPassword(models.Model):
+    """A generated password for one app that cannot do multi-factor sign-in."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords"
+    )
+    name = models.CharField(_("name"), max_length=64)
+    # Keyed hash of the generated password: it is random and long, so a fast hash suffices
+    # and lets a sign-in find the row directly.
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("app password")
+        verbose_name_plural = _("app passwords")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecoveryCode(models.Model):
+    """A single-use code for when no other method is at hand."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "digest"], name="recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: recovery code {'used' if self.used_at else 'unused'}"
+
+
+class TemporaryAccessPass(models.Model):
+    """A time-limited pass an admin issues so someone can sign in and register a method."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="temporary_access_pass"
+    )
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("issued"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    one_time = models.BooleanField(_("single use"), default=True)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("temporary access pass")
+        verbose_name_plural = _("temporary access passes")
+
+    def __str__(self) -> str:
+        return str(_("Temporary access pass of %(user)s") % {"user": self.user})
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.expires_at > now and not (self.one_time and self.used_at)

@@ -1,0 +1,245 @@
+"""The WebAuthn ceremonies for passkeys and security keys, done with the fido2 library.
+
+Each ceremony has two halves. `*_options()` starts it: it returns the JSON the browser hands
+to `navigator.credentials`, and keeps the challenge in the session under a purpose, to be
+used once within CHALLENGE_SECONDS. The other half checks what the browser sent back and
+raises PasskeyError, with a message for the person, whenever anything about it is wrong.
+
+The relying party is the host the page was served from (without the port), and a response
+is accepted only from that very host: over https, or over plain http on localhost.
+"""
+
+import logging
+import struct
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http.request import split_domain_port
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from fido2.rpid import verify_rp_id
+from fido2.server import Fido2Server
+from fido2.utils import websafe_decode, websafe_encode
+from fido2.webauthn import (
+    AttestedCredentialData,
+    AuthenticationResponse,
+    PublicKeyCredentialRpEntity,
+    PublicKeyCredentialUserEntity,
+    RegistrationResponse,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from security_info.models import Method
+from signins.models import SignInEvent
+
+logger = logging.getLogger(__name__)
+
+SESSION_KEY = "security_info.passkey.{purpose}"
+CHALLENGE_SECONDS = 5 * 60
+# Everything that parsing a malformed response can raise: bad base64, CBOR, JSON, lengths,
+# and CBOR nested deep enough to exhaust the parser's recursion.
+MALFORMED = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    struct.error,
+    RecursionError,
+)
+
+
+class PasskeyError(Exception):
+    """The ceremony failed. str(e) tells the person what happened; `user` is who, if known."""
+
+    def __init__(self, message: str, *, user=None, reason=SignInEvent.Reason.INVALID_CREDENTIAL):
+        super().__init__(message)
+        self.user = user
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class NewCredential:
+    """A verified registration, as the Method row stores it."""
+
+    credential_id: str  # base64url
+    credential: str  # base64url of the fido2 AttestedCredentialData
+    sign_count: int
+    passwordless: bool  # discoverable: it can sign in without a user name or password
+
+
+def rp_id(request) -> str:
+    domain, _port = split_domain_port(request.get_host())
+    return domain
+
+
+def _server(request) -> Fido2Server:
+    relying_party = PublicKeyCredentialRpEntity(id=rp_id(request), name=settings.SITE_NAME)
+    host = request.get_host()
+
+    def verify_origin(origin: str) -> bool:
+        # fido2's check alone would also accept sibling subdomains; we want this exact site.
+        # It already refuses plain http anywhere but on localhost.
+        return urlsplit(origin).netloc == host and verify_rp_id(relying_party.id, origin)
+
+    server = Fido2Server(relying_party, verify_origin=verify_origin)
+    server.timeout = CHALLENGE_SECONDS * 1000
+    return server
+
+
+def user_handle(user) -> bytes:
+    """The opaque id a discoverable passkey keeps for its account (no personal data in it)."""
+    return str(user.pk).encode()
+
+
+def credential_data(method: Method) -> AttestedCredentialData:
+    return AttestedCredentialData(websafe_decode(method.credential))
+
+
+# Registration ---------------------------------------------------------------------------------
+
+
+def registration_options(request, user) -> dict:
+    """Start adding a passkey for `user`; the keys they already have are excluded."""
+    existing = [
+        credential_data(m) for m in Method.objects.filter(user=user, kind=Method.Kind.PASSKEY)
+    ]
+    options, state = _server(request).register_begin(
+        PublicKeyCredentialUserEntity(
+            id=user_handle(user),
+            name=user.email,
+            display_name=user.name,
+        ),
+        credentials=existing,
+        # Discoverable when the authenticator can (then it signs in without a password); an
+        # older security key that cannot still works as a second step.
+        resident_key_requirement=ResidentKeyRequirement.PREFERRED,
+        user_verification=UserVerificationRequirement.PREFERRED,
+        extensions={"credProps": True},
+    )
+    _save_state(request, "register", state, user)
+    return dict(options)
+
+
+def verify_registration(request, user, response) -> NewCredential:
+    """Check the browser's answer to registration_options(); return the new credential."""
+    state = _pop_state(request, "register", user)
+    server = _server(request)
+    try:
+        registration = RegistrationResponse.from_dict(response)
+        auth_data = server.register_complete(state, registration)
+    except MALFORMED as e:
+        logger.info("passkey registration refused: %s", e)
+        raise PasskeyError(_("Your browser's answer could not be verified. Try again.")) from e
+    credential = auth_data.credential_data
+    props = registration.client_extension_results.cred_props
+    discoverable = props.get("rk") if isinstance(props, dict) else None
+    return NewCredential(
+        credential_id=websafe_encode(credential.credential_id),
+        credential=websafe_encode(bytes(credential)),
+        sign_count=auth_data.counter,
+        passwordless=discoverable is True,
+    )
+
+
+# Authentication -------------------------------------------------------------------------------
+
+
+def authentication_options(request, purpose: str, user=None) -> dict:
+    """Start proving a passkey for `purpose`.
+
+    With a user, only their passkeys are offered; without one ("passwordless"), the browser
+    offers the passkeys it holds for this site and the passkey must verify the person (PIN,
+    face, fingerprint), since it is the only factor.
+    """
+    if user is None:
+        credentials = []
+        verification = UserVerificationRequirement.REQUIRED
+    else:
+        passkeys = Method.objects.filter(user=user, kind=Method.Kind.PASSKEY)
+        credentials = [credential_data(m) for m in passkeys]
+        verification = UserVerificationRequirement.PREFERRED
+    options, state = _server(request).authenticate_begin(
+        credentials=credentials, user_verification=verification
+    )
+    _save_state(request, purpose, state, user)
+    return dict(options)
+
+
+def verify_assertion(request, purpose: str, response, user=None) -> Method:
+    """Check the browser's answer to authentication_options(); return the passkey it proved.
+
+    With a user, only their passkeys may answer; without one, any registered passkey. The
+    passkey's signature counter and last use are updated; a counter that did not go up
+    means the key may have been copied, and is refused.
+    """
+    state = _pop_state(request, purpose, user)
+    try:
+        assertion = AuthenticationResponse.from_dict(response)
+    except MALFORMED as e:
+        raise PasskeyError(_("Your browser's answer could not be verified. Try again.")) from e
+    passkeys = Method.objects.filter(kind=Method.Kind.PASSKEY).select_related("user")
+    if user is not None:
+        passkeys = passkeys.filter(user=user)
+    method = passkeys.filter(credential_id=websafe_encode(assertion.raw_id)).first()
+    if method is None:
+        raise PasskeyError(_("This passkey isn't registered for your account."))
+    try:
+        _server(request).authenticate_complete(state, [credential_data(method)], assertion)
+    except MALFORMED as e:
+        logger.info("passkey %s refused: %s", method.pk, e)
+        raise PasskeyError(_("That passkey didn't work."), user=method.user) from e
+    handle = assertion.response.user_handle
+    if handle is not None and handle != user_handle(method.user):
+        raise PasskeyError(_("That passkey didn't work."), user=method.user)
+    _count_use(method, assertion.response.authenticator_data.counter)
+    return method
+
+
+def _count_use(method: Method, counter: int) -> None:
+    now = timezone.now()
+    passkeys = Method.objects.filter(pk=method.pk)
+    if counter == 0 and method.sign_count == 0:
+        # Many passkeys (synced ones especially) keep no counter at all.
+        passkeys.update(last_used_at=now)
+        return
+    # Conditional, so that two uses of a copied key racing each other cannot both pass.
+    if not passkeys.filter(sign_count__lt=counter).update(sign_count=counter, last_used_at=now):
+        logger.warning(
+            "passkey %s of user %s: counter %s not above %s, possibly cloned",
+            method.pk,
+            method.user_id,
+            counter,
+            method.sign_count,
+        )
+        raise PasskeyError(
+            _(
+                "That passkey didn't work: it may have been copied. Sign in another way and check your security info."
+            ),
+            user=method.user,
+        )
+    method.sign_count, method.last_used_at = counter, now
+
+
+# The challenge, kept in the session -----------------------------------------------------------
+
+
+def _save_state(request, purpose: str, state: dict, user) -> None:
+    request.session[SESSION_KEY.format(purpose=purpose)] = {
+        **state,
+        "user": user.pk if user else None,
+        "at": time.time(),
+    }
+
+
+def _pop_state(request, purpose: str, user) -> dict:
+    """Return the challenge for `purpose` once; refuse a missing, stale or someone else's one."""
+    state = request.session.pop(SESSION_KEY.format(purpose=purpose), None)
+    if not isinstance(state, dict) or state.get("user") != (user.pk if user else None):
+        raise PasskeyError(_("Start again: the request to your passkey has expired."))
+    if time.time() - state.get("at", 0) > CHALLENGE_SECONDS:
+        raise PasskeyError(_("That took too long. Try again."))
+    return state

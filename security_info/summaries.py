@@ -1,0 +1,23 @@
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from organizations.models import get_policy
+from security_info.methods import default_option, sign_in_options
+from security_info.models import Method
+
+
+def overview_summary(request) -> str:
+    """Say on the Overview tile how many methods there are and which one is the default."""
+    methods = list(Method.objects.filter(user=request.user))
+    if not methods:
+        return _("No sign-in methods yet")
+    count = ngettext("%(count)s method", "%(count)s methods", len(methods)) % {
+        "count": len(methods)
+    }
+    policy = get_policy(request.user)
+    default = default_option(
+        [o for o in sign_in_options(methods, policy) if o.method.kind != Method.Kind.EMAIL], policy
+    )
+    if default is None:
+        return count
+    return _("%(count)s, default: %(default)s") % {"count": count, "default": default.label}

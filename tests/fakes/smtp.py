@@ -1,0 +1,59 @@
+"""A local SMTP server on a loopback port (aiosmtpd): accepts every message and keeps it.
+
+    with serve_fake_smtp(settings) as smtp:
+        ...  # code that sends mail through settings.MAILERS["default"]
+        assert smtp.messages[0]["To"] == "someone@example.com"
+
+`refuse_smtp(settings)` points the mailer at a loopback port where nothing listens, so
+every send fails the way a down mail server does (connection refused).
+"""
+
+import email
+import email.policy
+import socket
+from contextlib import contextmanager
+
+from aiosmtpd.controller import Controller
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _smtp_mailer(port: int) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+
+
+@contextmanager
+def serve_fake_smtp(settings):
+    """Run the server for the duration and send the default mailer's mail to it."""
+    recorder = _Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.MAILERS = _smtp_mailer(controller.port)
+    try:
+        yield recorder
+    finally:
+        controller.stop()
+
+
+def refuse_smtp(settings) -> None:
+    settings.MAILERS = _smtp_mailer(_free_port())

@@ -1,0 +1,250 @@
+"""A local Twilio: the Messages and Calls endpoints of the REST API, on a loopback port.
+
+It speaks Twilio's wire format (form-encoded POSTs with HTTP Basic auth in, Twilio-shaped JSON
+out), so the official client runs unchanged against it. Each request is recorded for
+assertions, and the next requests can be made to fail with a Twilio error body.
+
+    with serve_fake_twilio(settings, monkeypatch) as twilio:
+        ...  # code that sends through security_info.delivery
+        assert twilio.messages[0]["To"] == "+447400123456"
+"""
+
+import base64
+import json
+import re
+import secrets
+import threading
+import urllib.parse
+import uuid
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "fake-twilio-auth-token"
+FROM_NUMBER = "+15005550006"  # Twilio's magic "always succeeds" sender
+
+_RESOURCE = re.compile(
+    r"^/api/2010-04-01/Accounts/(?P<account>AC[0-9a-f]{32})/(?P<kind>Messages|Calls)\.json$"
+)
+_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+
+
+def twilio_error(status: int, code: int, message: str) -> dict:
+    """Return an error body the way Twilio writes it."""
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+def invalid_to_number(to: str = "") -> tuple[int, dict]:
+    return 400, twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    kind: str  # "Messages", "Calls", or "" for an unknown resource
+    form: dict[str, str]
+    authorization: tuple[str, str] | None  # (username, password) from HTTP Basic auth
+    status: int
+
+
+class FakeTwilio:
+    def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.requests: list[RecordedRequest] = []
+        self._failures: deque[tuple[int, dict]] = deque()
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # Control ---------------------------------------------------------------------------------
+
+    def start(self) -> "FakeTwilio":
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Shut the server down: later requests find nothing listening."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = self._thread = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def fail_next(self, status: int = 400, body: dict | None = None, *, times: int = 1) -> None:
+        """Answer the next `times` authenticated requests with this error (default: 21211)."""
+        body = body or invalid_to_number()[1]
+        with self._lock:
+            self._failures.extend([(status, body)] * times)
+
+    # What arrived ----------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[dict[str, str]]:
+        """The form of every text message Twilio accepted, oldest first."""
+        return self._accepted("Messages")
+
+    @property
+    def calls(self) -> list[dict[str, str]]:
+        return self._accepted("Calls")
+
+    def _accepted(self, kind: str) -> list[dict[str, str]]:
+        with self._lock:
+            return [r.form for r in self.requests if r.kind == kind and r.status == 201]
+
+    # Answering -------------------------------------------------------------------------------
+
+    def answer(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict]:
+        form = {
+            k: v[0] for k, v in urllib.parse.parse_qs(body.decode(), keep_blank_values=True).items()
+        }
+        authorization = _basic_auth(headers.get("Authorization", ""))
+        match = _RESOURCE.match(urllib.parse.urlsplit(path).path)
+        status, payload = self._response(method, match, form, authorization)
+        with self._lock:
+            self.requests.append(
+                RecordedRequest(
+                    method, path, match["kind"] if match else "", form, authorization, status
+                )
+            )
+        return status, payload
+
+    def _response(self, method, match, form, authorization) -> tuple[int, dict]:
+        if authorization != (self.account_sid, self.auth_token):
+            return 401, twilio_error(401, 20003, "Authenticate")
+        if match is None or match["account"] != self.account_sid:
+            return 404, twilio_error(404, 20404, "The requested resource was not found")
+        if method != "POST":
+            return 405, twilio_error(405, 20004, "Method not allowed")
+        with self._lock:
+            failure = self._failures.popleft() if self._failures else None
+        if failure:
+            return failure
+        if not _E164.match(form.get("To", "")):
+            return invalid_to_number(form.get("To", ""))
+        if match["kind"] == "Messages":
+            if not form.get("Body"):
+                return 400, twilio_error(400, 21602, "Message body is required.")
+            return 201, self._message(form)
+        if not (form.get("Twiml") or form.get("Url")):
+            return 400, twilio_error(400, 21205, "Url parameter is required.")
+        return 201, self._call(form)
+
+    def _resource(self, prefix: str, kind: str, form: dict) -> dict:
+        sid = prefix + uuid.uuid4().hex
+        now = formatdate(usegmt=False)
+        return {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": form["To"],
+            "from": form.get("From"),
+            "status": "queued",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "date_created": now,
+            "date_updated": now,
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/{kind}/{sid}.json",
+        }
+
+    def _message(self, form: dict) -> dict:
+        return self._resource("SM", "Messages", form) | {
+            "body": form["Body"],
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "num_segments": "1",
+            "num_media": "0",
+            "date_sent": None,
+            "price": None,
+            "price_unit": "USD",
+            "error_code": None,
+            "error_message": None,
+        }
+
+    def _call(self, form: dict) -> dict:
+        return self._resource("CA", "Calls", form) | {
+            "to_formatted": form["To"],
+            "from_formatted": form.get("From"),
+            "parent_call_sid": None,
+            "phone_number_sid": "PN" + secrets.token_hex(16),
+            "start_time": None,
+            "end_time": None,
+            "duration": None,
+            "price": None,
+            "price_unit": "USD",
+        }
+
+
+def _basic_auth(header: str) -> tuple[str, str] | None:
+    scheme, _sep, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        username, _sep, password = base64.b64decode(encoded).decode().partition(":")
+    except ValueError:
+        return None
+    return username, password
+
+
+def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self._answer()
+
+        def do_GET(self) -> None:
+            self._answer()
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            status, payload = fake.answer(
+                self.command, self.path, self.headers, self.rfile.read(length)
+            )
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args) -> None:  # keep test output quiet
+            pass
+
+    return Handler
+
+
+@contextmanager
+def serve_fake_twilio(settings, monkeypatch):
+    """Run a fake Twilio and point the portal's Twilio sender at it for the duration."""
+    from security_info.delivery import _sender
+
+    fake = FakeTwilio().start()
+    settings.PHONE_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = fake.account_sid
+    settings.TWILIO_AUTH_TOKEN = fake.auth_token
+    settings.TWILIO_FROM_NUMBER = FROM_NUMBER
+    settings.TWILIO_API_BASE = fake.base_url
+    # A proxy configured in the environment must not carry loopback traffic elsewhere.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    _sender.cache_clear()  # the sender is built once per backend, with the settings of then
+    try:
+        yield fake
+    finally:
+        _sender.cache_clear()
+        fake.stop()

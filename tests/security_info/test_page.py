@@ -1,0 +1,280 @@
+"""The Security info page: the list, deleting a method, the default method, sudo mode."""
+
+import pytest
+from django.core import mail
+
+from organizations.models import AuthenticationPolicy
+from security_info.models import AppPassword, Method, RecoveryCode, SecurityAnswer, SecurityQuestion
+from signins.models import SecurityEvent
+from tests.security_info.conftest import add_authenticator, add_phone, mark_strong_sign_in
+
+
+def test_it_lists_every_method_with_its_detail(sudo_client, alice):
+    add_authenticator(alice, name="Pixel")
+    add_phone(alice, channel="sms")
+    html = sudo_client.get("/security-info/").content.decode()
+    for text in [
+        "Authenticator app",
+        "Pixel",
+        "Phone",
+        "+447700900123",
+        "Password",
+        "Never used".lower(),
+    ]:
+        assert text in html
+
+
+def test_a_new_user_is_told_to_add_a_method(sudo_client):
+    html = sudo_client.get("/security-info/").content.decode()
+    assert "None yet" in html
+    assert "Add a sign-in method" in html
+
+
+def test_the_page_only_offers_what_the_policy_allows(sudo_client, northwind):
+    AuthenticationPolicy.objects.create(
+        organization=northwind, allow_sms=False, allow_voice=False, allow_email=False
+    )
+    html = sudo_client.get("/security-info/").content.decode()
+    assert "/security-info/authenticator/add/" in html
+    assert "/security-info/phone/add/" not in html
+    assert "/security-info/email/add/" not in html
+
+
+def test_a_method_at_its_limit_cannot_be_added_again(sudo_client, alice):
+    add_phone(alice)
+    html = sudo_client.get("/security-info/").content.decode()
+    assert "/security-info/phone/add/" not in html
+    assert "You have the most you can add (1)" in html
+
+
+def test_security_questions_are_not_offered_to_admins(client, admin_user):
+    client.force_login(admin_user)
+    mark_strong_sign_in(client, admin_user)
+    assert (
+        "/security-info/security-questions/add/"
+        not in client.get("/security-info/").content.decode()
+    )
+
+
+@pytest.mark.parametrize("size", [1, 8])
+def test_the_page_stays_within_its_query_budget(
+    sudo_client, alice, bob, size, django_assert_max_num_queries
+):
+    question_ids = SecurityQuestion.objects.values_list("pk", flat=True)
+    for person in (alice, bob):
+        for n in range(min(size, 5)):
+            add_authenticator(person, name=f"App {n}")
+        for n in range(size):
+            AppPassword.objects.create(user=person, name=f"App {n}", digest=f"{person.pk}-{n}")
+            RecoveryCode.objects.create(user=person, digest=f"{person.pk}-{n}")
+        for question_id in question_ids[:3]:
+            SecurityAnswer.objects.create(user=person, question_id=question_id, answer_hash="x")
+        add_phone(person)
+        SecurityEvent.objects.bulk_create(
+            SecurityEvent(user=person, kind="method_added") for _ in range(size * 10)
+        )
+    with django_assert_max_num_queries(12):
+        response = sudo_client.get("/security-info/")
+    assert response.status_code == 200
+
+
+# Deleting ------------------------------------------------------------------------------------
+
+
+def test_delete_asks_first_then_deletes(sudo_client, alice, django_capture_on_commit_callbacks):
+    add_authenticator(alice)
+    phone = add_phone(alice)
+    page = sudo_client.get(f"/security-info/methods/{phone.pk}/delete/")
+    assert "There is no undo" in page.content.decode()
+    assert Method.objects.filter(pk=phone.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sudo_client.post(f"/security-info/methods/{phone.pk}/delete/")
+    assert response["Location"] == "/security-info/"
+    assert not Method.objects.filter(pk=phone.pk).exists()
+    assert SecurityEvent.objects.get(user=alice).kind == "method_deleted"
+    assert "Sign-in method deleted" in mail.outbox[-1].subject
+
+
+@pytest.mark.parametrize("intruder", ["bob", "charlie"])
+def test_nobody_else_can_delete_a_method(client, alice, intruder, request):
+    method, _app = add_authenticator(alice)
+    add_phone(alice)
+    other = request.getfixturevalue(intruder)
+    client.force_login(other)
+    mark_strong_sign_in(client, other)
+    assert client.get(f"/security-info/methods/{method.pk}/delete/").status_code == 404
+    assert client.post(f"/security-info/methods/{method.pk}/delete/").status_code == 404
+    assert Method.objects.filter(pk=method.pk).exists()
+
+
+@pytest.mark.parametrize("pk", ["abc", "99999999", "1.5", "-1", "１"])
+def test_a_malformed_or_unknown_id_is_a_404(sudo_client, pk):
+    assert sudo_client.post(f"/security-info/methods/{pk}/delete/").status_code == 404
+
+
+def test_deleting_the_default_moves_it_to_the_strongest_remaining(sudo_client, alice):
+    phone = add_phone(alice, channel="sms", is_default=True)
+    app, _totp = add_authenticator(alice)
+    add_phone(alice, phone="+447700900999", kind=Method.Kind.OFFICE_PHONE)
+    sudo_client.post(f"/security-info/methods/{phone.pk}/delete/")
+    app.refresh_from_db()
+    assert app.is_default
+
+
+def test_the_last_multi_factor_method_stays_while_the_policy_requires_one(sudo_client, alice):
+    method, _app = add_authenticator(alice)
+    response = sudo_client.post(f"/security-info/methods/{method.pk}/delete/", follow=True)
+    assert "Add another method first" in response.content.decode()
+    assert Method.objects.filter(pk=method.pk).exists()
+
+
+def test_without_the_requirement_the_last_method_can_go(sudo_client, alice, northwind):
+    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    method, _app = add_authenticator(alice)
+    sudo_client.post(f"/security-info/methods/{method.pk}/delete/")
+    assert not Method.objects.exists()
+
+
+def test_delete_only_takes_get_and_post(sudo_client, alice):
+    method, _app = add_authenticator(alice)
+    assert sudo_client.put(f"/security-info/methods/{method.pk}/delete/").status_code == 405
+
+
+# The default method --------------------------------------------------------------------------
+
+
+def test_the_default_can_be_any_sign_in_option(
+    sudo_client, alice, django_capture_on_commit_callbacks
+):
+    app, _totp = add_authenticator(alice)
+    phone = add_phone(alice, channel="sms")
+    Method.objects.filter(pk=app.pk).update(is_default=True)
+    page = sudo_client.get("/security-info/default/").content.decode()
+    assert "Text a code to +447700900123" in page
+    assert "Call +447700900123" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sudo_client.post("/security-info/default/", {"option": f"{phone.pk}:voice"})
+    assert response["Location"] == "/security-info/"
+    phone.refresh_from_db()
+    assert (phone.is_default, phone.channel) == (True, "voice")
+    assert Method.objects.filter(user=alice, is_default=True).count() == 1
+    assert SecurityEvent.objects.get(user=alice).kind == "default_changed"
+    assert "Default sign-in method changed" in mail.outbox[-1].subject
+
+
+def test_email_is_never_a_default(sudo_client, alice):
+    add_authenticator(alice)
+    email = Method.objects.create(user=alice, kind="email", email="alice@home.example")
+    add_phone(alice, channel="sms")
+    response = sudo_client.post("/security-info/default/", {"option": f"{email.pk}:"})
+    assert response.status_code == 200
+    email.refresh_from_db()
+    assert not email.is_default
+
+
+def test_another_users_method_cannot_become_the_default(sudo_client, alice, bob):
+    add_authenticator(alice)
+    add_phone(alice)
+    bobs, _totp = add_authenticator(bob)
+    response = sudo_client.post("/security-info/default/", {"option": f"{bobs.pk}:"})
+    assert response.status_code == 200
+    bobs.refresh_from_db()
+    assert not bobs.is_default
+
+
+@pytest.mark.parametrize("option", ["", "garbage", "1:2:3", "99999:sms"])
+def test_a_bad_choice_gets_a_message(sudo_client, alice, option):
+    add_authenticator(alice)
+    add_phone(alice)
+    response = sudo_client.post("/security-info/default/", {"option": option})
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode()
+
+
+def test_system_preferred_challenges_the_strongest_method(client, alice, northwind):
+    from tests.factories import PASSWORD
+
+    AuthenticationPolicy.objects.create(organization=northwind, system_preferred=True)
+    add_phone(alice, channel="sms", is_default=True)
+    add_authenticator(alice)
+    client.post("/accounts/login/", {"login": alice.email, "password": PASSWORD})
+    assert "authenticator app" in client.get("/accounts/verify/").content.decode()
+
+
+# Sudo mode -----------------------------------------------------------------------------------
+
+
+def test_an_old_sign_in_must_verify_again(client, alice):
+    client.force_login(alice)
+    _method, app = add_authenticator(alice)
+    mark_strong_sign_in(client, alice, seconds_ago=11 * 60)
+    response = client.get("/security-info/")
+    assert response["Location"] == "/security-info/verify/?next=%2Fsecurity-info%2F"
+    page = client.get(response["Location"]).content.decode()
+    assert "Enter the code shown in your authenticator app" in page
+    response = client.post(response["Location"], {"code": app.now(), "next": "/security-info/"})
+    assert response["Location"] == "/security-info/"
+    assert client.get("/security-info/").status_code == 200
+
+
+def test_a_password_sign_in_is_not_enough_when_there_is_a_method(client, alice):
+    add_authenticator(alice)
+    client.force_login(alice)
+    mark_strong_sign_in(client, alice, method="password")
+    assert client.get("/security-info/").status_code == 302
+
+
+def test_without_a_method_the_password_confirms_it_is_you(client, alice):
+    from tests.factories import PASSWORD
+
+    client.force_login(alice)
+    response = client.get("/security-info/verify/?next=/security-info/")
+    assert "Confirm your password" in response.content.decode()
+    assert (
+        client.post(
+            "/security-info/verify/", {"password": "wrong", "next": "/security-info/"}
+        ).status_code
+        == 200
+    )
+    response = client.post(
+        "/security-info/verify/", {"password": PASSWORD, "next": "/security-info/"}
+    )
+    assert response["Location"] == "/security-info/"
+    assert client.get("/security-info/").status_code == 200
+
+
+def test_verify_never_sends_people_off_site(client, alice):
+    from tests.factories import PASSWORD
+
+    client.force_login(alice)
+    response = client.post(
+        "/security-info/verify/", {"password": PASSWORD, "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/security-info/"
+
+
+def test_sudo_by_phone_sends_a_code_only_on_request(client, alice):
+    from security_info.delivery import recent_outbox
+
+    phone = add_phone(alice, channel="sms", is_default=True)
+    client.force_login(alice)
+    page = client.get("/security-info/verify/?next=/security-info/")
+    assert "Text me a code" in page.content.decode()
+    assert recent_outbox() == []
+    client.post(
+        "/security-info/verify/send/",
+        {"option": f"{phone.pk}:sms", "send": "1", "next": "/security-info/"},
+    )
+    code = recent_outbox()[0]["body"].split()[-1]
+    response = client.post(
+        "/security-info/verify/?next=/security-info/", {"code": code, "next": "/security-info/"}
+    )
+    assert response["Location"] == "/security-info/"
+
+
+def test_the_overview_tile_counts_methods_and_names_the_default(client, alice):
+    add_phone(alice, channel="sms", is_default=True)
+    client.force_login(alice)
+    html = client.get("/").content.decode()
+    assert "1 method, default: Text a code to +447700900123" in html
+    assert 'href="/security-info/"' in html

@@ -1,0 +1,120 @@
+"""Texts and calls go out through the official Twilio client, here against a local fake Twilio."""
+
+import base64
+import http.client
+import json
+
+import pytest
+from django.urls import reverse
+
+from security_info import delivery
+from security_info.models import Method
+from signins.models import SecurityEvent
+from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, serve_fake_twilio
+
+
+@pytest.fixture
+def twilio(settings, monkeypatch):
+    with serve_fake_twilio(settings, monkeypatch) as fake:
+        yield fake
+
+
+def test_a_text_reaches_twilio_with_the_number_sender_and_body(twilio):
+    delivery.send_text("+447400123456", "Your verification code is 123456")
+
+    [message] = twilio.messages
+    assert message["To"] == "+447400123456"
+    assert message["From"] == FROM_NUMBER
+    assert message["Body"] == "Your verification code is 123456"
+    assert twilio.requests[0].path == f"/api/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+
+
+def test_twilio_is_asked_with_the_account_credentials(twilio):
+    delivery.send_text("+447400123456", "Your verification code is 123456")
+
+    assert twilio.requests[0].authorization == (ACCOUNT_SID, AUTH_TOKEN)
+
+
+def test_a_call_reads_the_code_twice(twilio):
+    delivery.place_call("+14255550100", "Your verification code is 1 2 3 4 5 6.")
+
+    [call] = twilio.calls
+    assert call["To"] == "+14255550100"
+    assert call["From"] == FROM_NUMBER
+    assert '<Say loop="2">Your verification code is 1 2 3 4 5 6.</Say>' in call["Twiml"]
+    assert "SendDigits" not in call
+
+
+def test_a_call_to_an_office_phone_dials_the_extension_after_a_pause(twilio):
+    delivery.place_call("+14255550100", "Your verification code is 1 2 3 4 5 6.", extension="123")
+
+    assert twilio.calls[0]["SendDigits"] == "wwww123"
+
+
+def test_a_twilio_error_is_a_failed_delivery(twilio):
+    twilio.fail_next(400)
+
+    with pytest.raises(delivery.DeliveryFailed):
+        delivery.send_text("+447400123456", "Your verification code is 123456")
+    assert twilio.messages == []
+
+
+def test_wrong_credentials_are_refused_and_the_delivery_fails(twilio, settings):
+    settings.TWILIO_AUTH_TOKEN = "not-the-token"
+    delivery._sender.cache_clear()
+
+    with pytest.raises(delivery.DeliveryFailed):
+        delivery.send_text("+447400123456", "Your verification code is 123456")
+    assert twilio.requests[0].status == 401
+
+
+def test_twilio_being_unreachable_is_a_failed_delivery(twilio):
+    twilio.stop()
+
+    with pytest.raises(delivery.DeliveryFailed):
+        delivery.place_call("+14255550100", "Your verification code is 1 2 3 4 5 6.")
+
+
+def test_adding_a_phone_while_twilio_fails_shows_why_and_stores_nothing(twilio, sudo_client, alice):
+    twilio.fail_next(400)
+
+    response = sudo_client.post(
+        reverse("security_info:add_mobile_phone"),
+        {"region": "GB", "number": "07400 123456", "channel": "sms"},
+    )
+
+    assert response.status_code == 200
+    assert "We could not send the code" in response.content.decode()
+    assert not Method.objects.filter(user=alice).exists()
+    assert not SecurityEvent.objects.filter(user=alice).exists()
+
+
+def test_adding_a_phone_through_twilio_registers_it(twilio, sudo_client, alice):
+    sudo_client.post(
+        reverse("security_info:add_mobile_phone"),
+        {"region": "GB", "number": "07400 123456", "channel": "sms"},
+    )
+    code = twilio.messages[0]["Body"].split()[-1]
+
+    response = sudo_client.post(reverse("security_info:verify_phone"), {"code": code})
+
+    assert response.status_code == 302
+    assert Method.objects.get(user=alice).phone == "+447400123456"
+
+
+@pytest.mark.parametrize("authorization", [None, f"{ACCOUNT_SID}:wrong", f"ACother:{AUTH_TOKEN}"])
+def test_the_fake_refuses_requests_without_the_right_credentials(authorization):
+    fake = FakeTwilio().start()
+    try:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if authorization:
+            headers["Authorization"] = "Basic " + base64.b64encode(authorization.encode()).decode()
+        connection = http.client.HTTPConnection(*fake.base_url.removeprefix("http://").split(":"))
+        path = f"/api/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+        connection.request("POST", path, body="To=%2B447400123456&Body=hi", headers=headers)
+        response = connection.getresponse()
+        assert response.status == 401
+        assert json.loads(response.read())["code"] == 20003
+        assert fake.messages == []
+    finally:
+        fake.stop()
