@@ -150,6 +150,19 @@ class AuthenticationPolicy(models.Model):
     temporary_pass_one_time = models.BooleanField(
         _("temporary access pass is single-use"), default=True
     )
+    # Which registered methods can prove who you are at a self-service password reset.
+    reset_enabled = models.BooleanField(_("self-service password reset"), default=True)
+    reset_by_email = models.BooleanField(_("reset by email code"), default=True)
+    reset_by_mobile_phone = models.BooleanField(
+        _("reset by text or call to the mobile phone"), default=True
+    )
+    reset_by_office_phone = models.BooleanField(
+        _("reset by call to the office phone"), default=True
+    )
+    reset_by_authenticator = models.BooleanField(_("reset by authenticator app code"), default=True)
+    reset_by_security_questions = models.BooleanField(
+        _("reset by security questions"), default=True
+    )
 
     class Meta:
         verbose_name = _("authentication policy")
@@ -183,3 +196,80 @@ def get_policy(user) -> AuthenticationPolicy:
         .first()
     )
     return policy or AuthenticationPolicy()
+
+
+class PasswordPolicy(models.Model):
+    """How an organization's passwords must look, how long they last, when accounts lock.
+
+    A user with no home organization gets `PasswordPolicy()` unsaved: these defaults.
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="password_policy"
+    )
+    min_length = models.PositiveSmallIntegerField(
+        _("minimum length"), default=12, validators=[MinValueValidator(8), MaxValueValidator(256)]
+    )
+    max_length = models.PositiveSmallIntegerField(
+        _("maximum length"),
+        default=256,
+        validators=[MinValueValidator(8), MaxValueValidator(256)],
+    )
+    require_lowercase = models.BooleanField(_("require a lower-case letter"), default=False)
+    require_uppercase = models.BooleanField(_("require an upper-case letter"), default=False)
+    require_digit = models.BooleanField(_("require a digit"), default=False)
+    require_symbol = models.BooleanField(_("require a symbol"), default=False)
+    history_count = models.PositiveSmallIntegerField(
+        _("previous passwords that cannot be reused"),
+        default=1,
+        validators=[MaxValueValidator(24)],
+        help_text=_("0 allows reusing any earlier password."),
+    )
+    banned_words = models.TextField(
+        _("banned words"),
+        blank=True,
+        help_text=_(
+            "One per line, e.g. the company's name and products. Matched case-insensitively inside passwords."
+        ),
+    )
+    expiry_days = models.PositiveSmallIntegerField(
+        _("password expires after (days)"), default=0, help_text=_("0: passwords never expire.")
+    )
+    lockout_threshold = models.PositiveSmallIntegerField(
+        _("wrong passwords before a lockout"),
+        default=10,
+        validators=[MinValueValidator(3), MaxValueValidator(100)],
+    )
+    lockout_seconds = models.PositiveIntegerField(
+        _("first lockout lasts (seconds)"),
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60 * 60)],
+        help_text=_("Each further lockout in a row lasts twice as long, up to a day."),
+    )
+
+    class Meta:
+        verbose_name = _("password policy")
+        verbose_name_plural = _("password policies")
+
+    def __str__(self) -> str:
+        return str(_("Password policy of %(organization)s") % {"organization": self.organization})
+
+    def clean(self) -> None:
+        super().clean()
+        if self.min_length > self.max_length:
+            raise ValidationError({"min_length": _("The minimum cannot be above the maximum.")})
+
+    @property
+    def banned_word_list(self) -> list[str]:
+        return [word.strip().casefold() for word in self.banned_words.splitlines() if word.strip()]
+
+
+def get_password_policy(user) -> PasswordPolicy:
+    """Return the password policy of the user's home organization, or the defaults."""
+    if user is None or user.pk is None:
+        return PasswordPolicy()
+    policy = PasswordPolicy.objects.filter(
+        organization__memberships__user=user,
+        organization__memberships__kind=Membership.Kind.HOME,
+    ).first()
+    return policy or PasswordPolicy()

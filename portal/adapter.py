@@ -1,4 +1,4 @@
-"""How the portal plugs into django-allauth: closed signup, and every attempt recorded."""
+"""How the portal plugs into django-allauth: closed signup, smart lockout, every attempt recorded."""
 
 from typing import Any
 
@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from portal.http import client_ip
+from security_info import lockout
 from signins.models import SignInEvent
 from signins.services import record_sign_in
 
@@ -32,33 +34,31 @@ class AccountAdapter(DefaultAccountAdapter):
         return False
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Turn away floods from one address, then attempts on a locked account."""
+        user = self._find_user(credentials.get("email"))
         try:
             super().pre_authenticate(request, **credentials)
         except ValidationError:
-            record_sign_in(
-                request,
-                result=SignInEvent.Result.FAILURE,
-                reason=SignInEvent.Reason.RATE_LIMITED,
-                email=credentials.get("email", ""),
-                user=self._find_user(credentials.get("email")),
-                app=sign_in_app(request),
-                method="password",
-            )
+            _record_failure(request, credentials, user, SignInEvent.Reason.RATE_LIMITED)
             raise
+        # Checked before the password, so even the right one is refused while locked.
+        seconds = lockout.seconds_locked(user, client_ip(request)) if user else 0
+        if seconds:
+            _record_failure(request, credentials, user, SignInEvent.Reason.LOCKED_OUT)
+            raise ValidationError(lockout.lock_message(seconds), code="locked_out")
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         user = self._find_user(credentials.get("email"))
-        record_sign_in(
-            request,
-            result=SignInEvent.Result.FAILURE,
-            reason=SignInEvent.Reason.WRONG_PASSWORD
-            if user
-            else SignInEvent.Reason.UNKNOWN_ACCOUNT,
-            email=credentials.get("email", ""),
-            user=user,
-            app=sign_in_app(request),
-            method="password",
-        )
+        if user is None:  # never locked, so it looks like any wrong password
+            _record_failure(request, credentials, None, SignInEvent.Reason.UNKNOWN_ACCOUNT)
+            return
+        familiar = lockout.is_familiar(user, client_ip(request))
+        seconds = lockout.register_failure(user, familiar)
+        if not seconds:
+            _record_failure(request, credentials, user, SignInEvent.Reason.WRONG_PASSWORD)
+            return
+        _record_failure(request, credentials, user, SignInEvent.Reason.LOCKED_OUT)
+        raise ValidationError(lockout.lock_message(seconds), code="locked_out")
 
     def respond_user_inactive(self, request: HttpRequest, user) -> HttpResponse:
         # Reached only with the right password, so saying "disabled" reveals nothing new.
@@ -73,6 +73,8 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().respond_user_inactive(request, user)
 
     def post_login(self, request: HttpRequest, user, **kwargs: Any) -> HttpResponse:
+        # Before the success is recorded: a first sign-in from an address is unfamiliar.
+        lockout.forget_failures(user, client_ip(request))
         record_sign_in(
             request,
             result=SignInEvent.Result.SUCCESS,
@@ -87,7 +89,20 @@ class AccountAdapter(DefaultAccountAdapter):
     def _find_user(email: str | None):
         if not email:
             return None
-        return get_user_model().objects.filter(email__iexact=email.strip()).first()
+        users = get_user_model().objects.filter(email__iexact=email.strip())
+        return lockout.annotate_locked(users).first()
+
+
+def _record_failure(request: HttpRequest, credentials: dict, user, reason) -> None:
+    record_sign_in(
+        request,
+        result=SignInEvent.Result.FAILURE,
+        reason=reason,
+        email=credentials.get("email", ""),
+        user=user,
+        app=sign_in_app(request),
+        method="password",
+    )
 
 
 def _first_factor(request: HttpRequest, user) -> str:

@@ -81,6 +81,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Unticking this signs the user out everywhere and blocks sign-in."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    password_changed_at = models.DateTimeField(_("password last changed"), null=True, blank=True)
+    # Set by an admin's temporary password: the user must choose their own at the next sign-in.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     objects = UserManager()
 

@@ -27,6 +27,7 @@ class SignInEvent(models.Model):
         UNKNOWN_ACCOUNT = "unknown_account", _("Unknown account")
         INACTIVE_ACCOUNT = "inactive_account", _("Account disabled")
         RATE_LIMITED = "rate_limited", _("Too many attempts")
+        LOCKED_OUT = "locked_out", _("Account locked")
         INVALID_CODE = "invalid_code", _("Invalid code")
         EXPIRED_CODE = "expired_code", _("Expired code")
         TOO_MANY_CODES = "too_many_codes", _("Too many wrong codes")

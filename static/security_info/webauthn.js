@@ -138,6 +138,8 @@
           show(block.dataset.msgExists, true);
         } else if (error && (error.name === "NotAllowedError" || error.name === "AbortError")) {
           show(block.dataset.msgCancelled, true);
+        } else if (error && error.name === "SecurityError") {
+          show(block.dataset.msgAddress, true); // e.g. an IP address, which cannot be an RP id
         } else {
           show(block.dataset.msgFailed, true);
         }

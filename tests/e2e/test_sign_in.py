@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from organizations.models import AuthenticationPolicy
 from tests.factories import PASSWORD, make_organization, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,6 +26,8 @@ def test_an_employee_signs_in_sees_the_overview_and_signs_out(live_server, page,
     organization = make_organization(
         name="Contoso Pharmaceuticals", primary_domain="contoso.example"
     )
+    # Multi-factor sign-in optional: this test is about the shell, not the second step.
+    AuthenticationPolicy.objects.create(organization=organization, mfa_required=False)
     user = make_user(
         "megan@contoso.example",
         organization=organization,

@@ -83,13 +83,16 @@ class SoftKey:
             "clientExtensionResults": {"credProps": {"rk": discoverable}},
         }
 
-    def get(self, options: dict, *, origin: str = ORIGIN, counter: int | None = None) -> dict:
+    def get(
+        self, options: dict, *, origin: str = ORIGIN, counter: int | None = None, verified=True
+    ) -> dict:
         public_key = options["publicKey"]
         self.counter = self.counter + 1 if counter is None else counter
         client_data = CollectedClientData.create(
             type="webauthn.get", challenge=public_key["challenge"], origin=origin
         )
-        auth_data = AuthenticatorData.create(self.rp_id_hash, Flag.UP | Flag.UV, self.counter)
+        flags = Flag.UP | Flag.UV if verified else Flag.UP
+        auth_data = AuthenticatorData.create(self.rp_id_hash, flags, self.counter)
         signature = self.private_key.sign(
             bytes(auth_data) + client_data.hash, ec.ECDSA(hashes.SHA256())
         )
@@ -127,8 +130,7 @@ def add_passkey(
         name=name,
         credential_id=key.id,
         credential=websafe_encode(credential),
-        passwordless=True,
-        **fields,
+        **{"passwordless": True, **fields},
     )
     return method, key
 
@@ -463,6 +465,20 @@ def test_a_passkey_signs_in_without_a_password_or_second_step(client, alice):
     method.refresh_from_db()
     assert method.sign_count == 1
     assert method.last_used_at is not None
+
+
+def test_a_passkey_alone_must_verify_the_person(client, alice):
+    _method, key = add_passkey(alice)
+    response = sign_in_with(client, key, verified=False)  # touched, but no PIN or biometric
+    assert response.json() == {"error": FAILED}
+    assert client.get("/").status_code == 302
+
+
+def test_a_key_that_signs_in_alone_is_marked_as_passwordless(client, alice):
+    method, key = add_passkey(alice, passwordless=False)
+    sign_in_with(client, key)
+    method.refresh_from_db()
+    assert method.passwordless is True
 
 
 def test_a_passkey_sign_in_counts_as_a_strong_sign_in_for_security_info(client, alice):

@@ -30,11 +30,11 @@ from signins.models import SignInEvent
 
 # Known on purpose: the command prints them, and refuses to run with DEBUG off.
 DEMO_PASSWORDS = {
-    "admin@northwind.example": "Northwind-Admin-2026!",
-    "alice@northwind.example": "Alice-Research-2026!",
-    "bob@northwind.example": "Bob-Product-2026!",
-    "carol@northwind.example": "Carol-Finance-2026!",
-    "dave@northwind.example": "Dave-Disabled-2026!",
+    "admin@northwind.example": "Harbour-Lantern-2026!",
+    "alice@northwind.example": "Copper-Meadow-2026!",
+    "bob@northwind.example": "Violet-Canyon-2026!",
+    "carol@northwind.example": "Maple-Orbit-2026!",
+    "dave@northwind.example": "Silent-River-2026!",
 }
 
 # Their sign-in methods. Codes go to the development outbox page instead of a phone.
