@@ -158,4 +158,3 @@ def set_password(
     if request.user.is_authenticated and request.user.pk == user.pk:
         update_session_auth_hash(request, user)
     record_security_event(request, user, kind, notify=notify)
-
