@@ -184,7 +184,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["email", "given_name", "surname", "display_name"]},
+    },
     # Length, character classes, banned words and reuse, per the organization's policy.
     {"NAME": "security_info.passwords.PolicyPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -213,8 +216,6 @@ ACCOUNT_RATE_LIMITS = {
     # from everywhere by typing wrong passwords. Per-account protection is the smart lockout
     # (security_info/lockout.py), which keeps familiar places apart from the rest.
     "login_failed": "20/m/ip",
-    "reset_password": "20/m/ip,5/m/key",
-    "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",
     # Ours (security_info.limits). "ip" counts per client address, "key" per user or target.
@@ -225,6 +226,13 @@ ACCOUNT_RATE_LIMITS = {
     "check_security_answers": "10/h/ip,5/h/key",
     "check_recovery_code": "10/h/ip,5/15m/key",
     "check_temporary_pass": "10/h/ip,5/15m/key",
+    "check_current_password": "10/15m/key",
+    # Self-service password reset, keyed by the typed address (account or not). reset_send is
+    # tighter than send_code and send_code_to, so it is the one anyone meets first.
+    "reset_start": "10/m/ip,5/15m/key",
+    "reset_send": "10/h/ip,3/15m/key",
+    "reset_check": "30/h/ip,10/15m/key",
+    "reset_finish": "10/m/ip,5/m/key",
     "strength_check": "60/m/ip",
     "passkey_login": "10/m/ip",
 }

@@ -10,6 +10,17 @@ from security_info.urls import sign_in_urlpatterns
 # The work address is a directory attribute that admins manage: the user-facing pages that add,
 # change or verify email addresses are left out, and so is allauth's second list of addresses.
 HIDDEN_ACCOUNT_PAGES = {"account_email", "account_email_verification_sent", "account_confirm_email"}
+# Changing or setting the password happens on our page (security_info:change_password): it
+# applies the organization's policy and skips the current password after a recent MFA sign-in.
+HIDDEN_ACCOUNT_PAGES |= {"account_change_password", "account_set_password"}
+# Self-service password reset (security_info, at the same /accounts/password/reset/) replaces
+# allauth's email-link reset.
+HIDDEN_ACCOUNT_PAGES |= {
+    "account_reset_password",
+    "account_reset_password_done",
+    "account_reset_password_from_key",
+    "account_reset_password_from_key_done",
+}
 account_pages = [page for page in account_urls.urlpatterns if page.name not in HIDDEN_ACCOUNT_PAGES]
 admin.site.unregister(EmailAddress)
 

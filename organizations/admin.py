@@ -1,7 +1,8 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import AuthenticationPolicy, Membership, Organization
+from organizations.models import AuthenticationPolicy, Membership, Organization, PasswordPolicy
 
 
 class AuthenticationPolicyInline(admin.StackedInline):
@@ -38,12 +39,89 @@ class AuthenticationPolicyInline(admin.StackedInline):
     ]
 
 
+PASSWORD_RULES = [
+    ("min_length", "max_length"),
+    ("require_lowercase", "require_uppercase"),
+    ("require_digit", "require_symbol"),
+    "banned_words",
+    "history_count",
+]
+
+
+class PasswordPolicyForm(forms.ModelForm):
+    class Meta:
+        model = PasswordPolicy
+        fields = [
+            "min_length",
+            "max_length",
+            "require_lowercase",
+            "require_uppercase",
+            "require_digit",
+            "require_symbol",
+            "banned_words",
+            "history_count",
+            "expiry_days",
+            "lockout_threshold",
+            "lockout_seconds",
+        ]
+        help_texts = {
+            "min_length": _("8 to 256. Length beats complexity: 12 or more is a good minimum."),
+            "max_length": _("Up to 256. Password managers make long passwords; keep this high."),
+            "history_count": _(
+                "1 forbids the current password; 3 the current one and the two before it; "
+                "0 allows reusing any."
+            ),
+            "lockout_threshold": _("3 to 100 wrong passwords in a row lock the account."),
+        }
+
+
+class PasswordPolicyInline(admin.StackedInline):
+    """The organization's password rules; left untouched, the defaults shown apply."""
+
+    model = PasswordPolicy
+    form = PasswordPolicyForm
+    can_delete = False
+    fieldsets = [
+        (
+            _("What a password must look like"),
+            {
+                "description": _(
+                    "Checked whenever someone chooses a password: changing it, resetting it, or "
+                    "an admin setting it; each broken rule gets its own message. Required "
+                    "character classes make passwords harder to remember more than to guess: "
+                    "prefer length and banned words."
+                ),
+                "fields": PASSWORD_RULES,
+            },
+        ),
+        (
+            _("Expiry"),
+            {
+                "description": _(
+                    "An expired password must be changed right after signing in with it."
+                ),
+                "fields": ["expiry_days"],
+            },
+        ),
+        (
+            _("Smart lockout"),
+            {
+                "description": _(
+                    "Wrong passwords from familiar places and from elsewhere are counted apart, "
+                    "so a stranger cannot lock someone out of their usual places."
+                ),
+                "fields": ["lockout_threshold", "lockout_seconds"],
+            },
+        ),
+    ]
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "primary_domain", "created_at"]
     search_fields = ["name", "slug", "primary_domain"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [AuthenticationPolicyInline]
+    inlines = [AuthenticationPolicyInline, PasswordPolicyInline]
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)

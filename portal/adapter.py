@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from portal.http import client_ip
-from security_info import lockout
+from security_info import lockout, passwords
+from security_info.apps import MUST_CHANGE_PASSWORD_SESSION_KEY
 from signins.models import SignInEvent
 from signins.services import record_sign_in
 
@@ -35,7 +36,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         """Turn away floods from one address, then attempts on a locked account."""
-        user = self._find_user(credentials.get("email"))
+        user = self._find_user(credentials.get("email"), with_lock=True)
         try:
             super().pre_authenticate(request, **credentials)
         except ValidationError:
@@ -83,14 +84,23 @@ class AccountAdapter(DefaultAccountAdapter):
             method=_first_factor(request, user),
             second_factor=_second_factor(request, user),
         )
+        # An expired or temporary password is replaced before anything else; the change page
+        # doesn't ask for it again, as it was typed just now (hence only after a password).
+        if _first_factor(request, user) == "password" and (
+            user.must_change_password or passwords.is_expired(user)
+        ):
+            request.session[MUST_CHANGE_PASSWORD_SESSION_KEY] = (
+                "temporary" if user.must_change_password else "expired"
+            )
         return super().post_login(request, user, **kwargs)
 
     @staticmethod
-    def _find_user(email: str | None):
+    def _find_user(email: str | None, *, with_lock: bool = False):
         if not email:
             return None
         users = get_user_model().objects.filter(email__iexact=email.strip())
-        return lockout.annotate_locked(users).first()
+        # The lock flag comes with the user, so an unlocked sign-in pays no extra query.
+        return (lockout.annotate_locked(users) if with_lock else users).first()
 
 
 def _record_failure(request: HttpRequest, credentials: dict, user, reason) -> None:

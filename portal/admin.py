@@ -47,10 +47,10 @@ class UserAdmin(BaseUserAdmin):
     ]
     search_fields = ["email", "display_name", "given_name", "surname", "department", "job_title"]
     ordering = ["email"]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "password_changed_at"]
     inlines = [MembershipInline]
     fieldsets = [
-        (None, {"fields": ["email", "password"]}),
+        (None, {"fields": ["email", "password", "password_changed_at", "must_change_password"]}),
         (
             _("Directory attributes"),
             {

@@ -17,10 +17,17 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from security_info import crypto, temporary_pass
+from portal.admin import UserAdmin as PortalUserAdmin
+from security_info import crypto, passwords, temporary_pass
 from security_info.forms.temporary_pass import IssueTemporaryPassForm
 from security_info.methods import PHONE_KINDS
-from security_info.models import AppPassword, Method, SecurityQuestion, TemporaryAccessPass
+from security_info.models import (
+    AppPassword,
+    Lockout,
+    Method,
+    SecurityQuestion,
+    TemporaryAccessPass,
+)
 from signins.models import SecurityEvent
 from signins.services import record_security_event
 
@@ -269,3 +276,92 @@ def _pop_issued_pass(request, pk: int) -> str | None:
     except ValueError:
         return None
     return code if stored_pk == str(pk) else None
+
+
+# The user admin, with what only the security info app knows how to do. It is registered here
+# rather than in portal so that the portal shell does not depend on the page apps.
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class UserAdmin(PortalUserAdmin):
+    actions = ["reset_temporary_password", "unlock", "require_reregistration"]
+    inlines = [*PortalUserAdmin.inlines, MethodInline]
+
+    def user_change_password(self, request, id, form_url=""):
+        """Send admins to the temporary-password action: the one path that keeps the history,
+        stamps the date, ends the user's sessions, records the change and makes them choose
+        their own password at the next sign-in."""
+        self.message_user(
+            request,
+            _("To give someone a new password, select them and use “Reset password (temporary)”."),
+            messages.INFO,
+        )
+        return redirect("admin:portal_user_changelist")
+
+    @admin.action(description=_("Reset password (temporary)"), permissions=["change"])
+    def reset_temporary_password(self, request, queryset) -> None:
+        """Give ONE user a random password, shown here once; they replace it at sign-in."""
+        users = list(queryset[:2])
+        if len(users) != 1:
+            self.message_user(
+                request,
+                _("Choose one user: a temporary password is shown once, for one person."),
+                messages.ERROR,
+            )
+            return
+        user = users[0]
+        try:
+            temporary = passwords.temporary_password(user)
+        except passwords.NoTemporaryPassword:
+            self.message_user(
+                request,
+                _("No password that the policy accepts could be made. Check its banned words."),
+                messages.ERROR,
+            )
+            return
+        with transaction.atomic():
+            passwords.set_password(request, user, temporary, kind=SecurityEvent.Kind.PASSWORD_RESET)
+            user.must_change_password = True
+            user.save(update_fields=["must_change_password"])
+        self.log_change(request, user, _("Password reset to a temporary one."))
+        self.message_user(
+            request,
+            _(
+                "Temporary password for %(user)s: %(password)s. Give it to them safely; it is not "
+                "shown again. They must change it when they sign in."
+            )
+            % {"user": user.email, "password": temporary},
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Unlock account"), permissions=["change"])
+    def unlock(self, request, queryset) -> None:
+        """End lockouts after wrong passwords and forget the failures."""
+        locked = get_user_model().objects.filter(
+            pk__in=Lockout.objects.filter(user__in=queryset).values("user")
+        )
+        unlocked = list(locked)
+        Lockout.objects.filter(user__in=unlocked).delete()
+        for user in unlocked:
+            self.log_change(request, user, _("Account unlocked."))
+        self.message_user(
+            request,
+            ngettext("%(count)s account unlocked.", "%(count)s accounts unlocked.", len(unlocked))
+            % {"count": len(unlocked)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Require re-registration of methods"), permissions=["change"])
+    def require_reregistration(self, request, queryset) -> None:
+        count = require_reregistration(request, queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s user will register their methods again at the next sign-in.",
+                "%(count)s users will register their methods again at the next sign-in.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -6,10 +6,13 @@ gives a user a new password: it keeps the history, stamps the date, lifts a lock
 the change and tells the user.
 """
 
+import secrets
+import string
 from datetime import timedelta
 
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -28,7 +31,9 @@ HISTORY_KEPT = 24
 class PolicyPasswordValidator:
     """Apply the user's organization password policy; say exactly which rule failed."""
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user=None, *, check_history: bool = True) -> None:
+        """Raise every failed rule's message; `check_history=False` skips the costly reuse check
+        (it hashes the password once per remembered one), for feedback while typing."""
         policy = get_password_policy(user)
         errors = []
         if len(password) < policy.min_length:
@@ -69,7 +74,12 @@ class PolicyPasswordValidator:
                     "Your password contains a word, name or pattern that makes it easy to guess. Choose a different password."
                 )
             )
-        if user is not None and user.pk and _was_used_before(user, password, policy.history_count):
+        if (
+            check_history
+            and user is not None
+            and user.pk
+            and _was_used_before(user, password, policy.history_count)
+        ):
             errors.append(
                 ngettext(
                     "You used this password before. Choose one you have not used.",
@@ -158,3 +168,36 @@ def set_password(
     if request.user.is_authenticated and request.user.pk == user.pk:
         update_session_auth_hash(request, user)
     record_security_event(request, user, kind, notify=notify)
+
+
+TEMPORARY_PASSWORD_LENGTH = 16
+# Symbols only where the policy demands one: a temporary password is read out or typed over.
+TEMPORARY_PASSWORD_SYMBOLS = "!#%+=?@"  # noqa: S105 (an alphabet, not a password)
+
+
+class NoTemporaryPassword(Exception):
+    """The policy refused every generated password (a banned word in every try, say)."""
+
+
+def temporary_password(user) -> str:
+    """Make a random password of letters and digits that the user's policy accepts."""
+    policy = get_password_policy(user)
+    length = min(max(TEMPORARY_PASSWORD_LENGTH, policy.min_length), policy.max_length)
+    alphabet = string.ascii_letters + string.digits
+    for _attempt in range(20):
+        chars = [
+            secrets.choice(string.ascii_lowercase),
+            secrets.choice(string.ascii_uppercase),
+            secrets.choice(string.digits),
+        ]
+        if policy.require_symbol:
+            chars.append(secrets.choice(TEMPORARY_PASSWORD_SYMBOLS))
+        chars += [secrets.choice(alphabet) for _position in range(length - len(chars))]
+        secrets.SystemRandom().shuffle(chars)
+        candidate = "".join(chars)
+        try:
+            validate_password(candidate, user)
+        except ValidationError:
+            continue
+        return candidate
+    raise NoTemporaryPassword

@@ -7,9 +7,11 @@ from security_info.views import (
     outbox,
     page,
     passkeys,
+    password,
     phones,
     questions,
     recovery_codes,
+    reset,
     setup,
     temporary_pass,
     verify,
@@ -30,6 +32,15 @@ sign_in_urlpatterns = [
     path("passkey/", passkeys.sign_in, name="passkey"),
     path("verify/passkey/options/", passkeys.verify_options, name="passkey_verify_options"),
     path("verify/passkey/", passkeys.verify, name="passkey_verify"),
+    # Self-service password reset ("Forgot my password"; replaces allauth's email link): the
+    # address, one or two verification gates, a new password.
+    path("password/reset/", reset.start, name="reset"),
+    path("password/reset/verify/", reset.choose, name="reset_choose"),
+    path("password/reset/code/", reset.code, name="reset_code"),
+    path("password/reset/questions/", reset.questions, name="reset_questions"),
+    path("password/reset/new/", reset.new_password, name="reset_new_password"),
+    path("password/reset/done/", reset.done, name="reset_done"),
+    path("password/reset/cancel/", reset.cancel, name="reset_cancel"),
 ]
 
 urlpatterns = [
@@ -81,6 +92,9 @@ urlpatterns = [
     path("passkeys/<str:pk>/rename/", passkeys.rename, name="rename_passkey"),
     path("verify/passkey/options/", passkeys.sudo_options, name="passkey_sudo_options"),
     path("verify/passkey/", passkeys.sudo, name="passkey_sudo"),
+    # Password: change it, with feedback on the new one's strength while it is typed
+    path("password/", password.change, name="change_password"),
+    path("password/strength/", password.check_strength, name="password_strength"),
     # Development
     path("outbox/", outbox.outbox, name="outbox"),
 ]

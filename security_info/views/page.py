@@ -59,7 +59,14 @@ def index(request: PortalRequest) -> HttpResponse:
         request,
         "security_info/index.html",
         {
-            "rows": method_rows(methods, app_passwords, answers, codes_left, temporary_pass),
+            "rows": method_rows(
+                methods,
+                app_passwords,
+                answers,
+                codes_left,
+                temporary_pass,
+                password_changed_at=user.password_changed_at,
+            ),
             "default": default_option(options, policy),
             "can_pick_default": len(options) > 1 and not policy.system_preferred,
             "system_preferred": policy.system_preferred,
@@ -70,13 +77,18 @@ def index(request: PortalRequest) -> HttpResponse:
     )
 
 
-def method_rows(methods, app_passwords, answers, codes_left, temporary_pass) -> list[dict]:
+def method_rows(
+    methods, app_passwords, answers, codes_left, temporary_pass, password_changed_at=None
+) -> list[dict]:
     """Describe each registered method as a row: what it is, its detail, and its actions."""
     rows = [
         {
             "kind": _("Password"),
-            "detail": "",
-            "actions": [(_("Change"), reverse("account_change_password"), "")],
+            "detail": _("Last changed %(date)s")
+            % {"date": date_format(localtime(password_changed_at), "DATE_FORMAT")}
+            if password_changed_at
+            else "",
+            "actions": [(_("Change"), reverse("security_info:change_password"), "")],
         }
     ]
     for method in methods:

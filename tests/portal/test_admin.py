@@ -63,6 +63,8 @@ def test_an_admin_creates_an_account_that_can_sign_in(admin_client, client):
             "password2": "a long and unusual passphrase",
             "memberships-TOTAL_FORMS": "0",
             "memberships-INITIAL_FORMS": "0",
+            "security_methods-TOTAL_FORMS": "0",
+            "security_methods-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content

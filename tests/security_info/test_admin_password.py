@@ -1,0 +1,240 @@
+"""Passwords in the admin: the organization's policy, and resetting or unlocking a user."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from organizations.models import AuthenticationPolicy, PasswordPolicy
+from portal.models import User
+from security_info.models import Lockout, Method, PasswordHistory
+from signins.models import SecurityEvent
+from tests.factories import PASSWORD
+from tests.security_info.conftest import add_authenticator
+
+USERS = "/admin/portal/user/"
+SHOWN = re.compile(r"Temporary password for [^:]+: ([A-Za-z0-9!#%+=?@]+)\. Give it to them safely")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def act(admin_client, action, *users):
+    return admin_client.post(
+        USERS,
+        {"action": action, "_selected_action": [user.pk for user in users]},
+        follow=True,
+    )
+
+
+def shown_password(response) -> str | None:
+    match = SHOWN.search(response.content.decode())
+    return match.group(1) if match else None
+
+
+# The password policy on the organization ---------------------------------------------------
+
+
+def organization_form(northwind, **policy) -> dict:
+    fields = {
+        "name": northwind.name,
+        "slug": northwind.slug,
+        "primary_domain": northwind.primary_domain,
+        "created_at_0": "2025-01-02",
+        "created_at_1": "10:00",
+        "authentication_policy-TOTAL_FORMS": "0",
+        "authentication_policy-INITIAL_FORMS": "0",
+        "password_policy-TOTAL_FORMS": "1",
+        "password_policy-INITIAL_FORMS": "0",
+    }
+    defaults = {
+        "min_length": "12",
+        "max_length": "256",
+        "history_count": "1",
+        "expiry_days": "0",
+        "lockout_threshold": "10",
+        "lockout_seconds": "60",
+    }
+    return fields | {f"password_policy-0-{k}": v for k, v in (defaults | policy).items()}
+
+
+def test_the_organization_page_shows_the_password_policy_with_help(admin_client, northwind):
+    html = admin_client.get(f"/admin/organizations/organization/{northwind.pk}/change/").content
+    html = html.decode()
+    for text in [
+        "What a password must look like",
+        "Smart lockout",
+        "0 allows reusing any.",
+        "One per line",
+        "0: passwords never expire.",
+        'name="password_policy-0-min_length"',
+    ]:
+        assert text in html
+
+
+def test_an_admin_sets_the_password_policy(admin_client, northwind):
+    response = admin_client.post(
+        f"/admin/organizations/organization/{northwind.pk}/change/",
+        organization_form(
+            northwind,
+            min_length="14",
+            require_digit="on",
+            banned_words="Northwind\nContoso",
+            expiry_days="90",
+        ),
+    )
+    assert response.status_code == 302
+    policy = PasswordPolicy.objects.get(organization=northwind)
+    assert (policy.min_length, policy.require_digit, policy.expiry_days) == (14, True, 90)
+    assert policy.banned_word_list == ["northwind", "contoso"]
+
+
+def test_a_minimum_above_the_maximum_is_refused_clearly(admin_client, northwind):
+    response = admin_client.post(
+        f"/admin/organizations/organization/{northwind.pk}/change/",
+        organization_form(northwind, min_length="40", max_length="20"),
+    )
+    assert response.status_code == 200
+    assert "The minimum cannot be above the maximum." in response.content.decode()
+    assert not PasswordPolicy.objects.exists()
+
+
+def test_out_of_range_values_are_refused(admin_client, northwind):
+    response = admin_client.post(
+        f"/admin/organizations/organization/{northwind.pk}/change/",
+        organization_form(northwind, min_length="4", lockout_threshold="1"),
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Ensure this value is greater than or equal to 8." in html
+    assert "Ensure this value is greater than or equal to 3." in html
+    assert not PasswordPolicy.objects.exists()
+
+
+# Reset password (temporary) ----------------------------------------------------------------
+
+
+def test_a_temporary_password_is_shown_once_and_must_be_changed(
+    admin_client, admin_user, alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(admin_client, "reset_temporary_password", alice)
+    temporary = shown_password(response)
+    assert temporary is not None
+    assert re.fullmatch(r"[A-Za-z0-9]{16}", temporary)
+    assert "They must change it when they sign in." in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.check_password(temporary)
+    assert alice.must_change_password
+    assert PasswordHistory.objects.filter(user=alice).count() == 1
+    event = SecurityEvent.objects.get(user=alice)
+    assert (event.kind, event.actor) == (SecurityEvent.Kind.PASSWORD_RESET, admin_user)
+    assert temporary not in admin_client.get(USERS).content.decode()
+    assert temporary not in admin_client.get(f"{USERS}{alice.pk}/change/").content.decode()
+    assert temporary not in admin_client.get("/admin/admin/logentry/").content.decode()
+
+
+def test_the_user_signs_in_with_it_and_must_choose_their_own(admin_client, alice, northwind):
+    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    temporary = shown_password(act(admin_client, "reset_temporary_password", alice))
+    user_client = Client()
+    user_client.post("/accounts/login/", {"login": alice.email, "password": temporary})
+    assert user_client.get("/")["Location"] == "/security-info/password/"
+    page = user_client.get("/security-info/password/").content.decode()
+    assert "Your administrator gave you a temporary password." in page
+
+
+def test_the_old_password_and_sessions_stop_working(admin_client, alice):
+    alice_client = Client()
+    alice_client.force_login(alice)
+    act(admin_client, "reset_temporary_password", alice)
+    alice.refresh_from_db()
+    assert not alice.check_password(PASSWORD)
+    assert alice_client.get("/")["Location"] == "/accounts/login/?next=/"
+
+
+def test_the_temporary_password_follows_a_strict_policy(admin_client, alice, northwind):
+    PasswordPolicy.objects.create(
+        organization=northwind,
+        min_length=20,
+        require_lowercase=True,
+        require_uppercase=True,
+        require_digit=True,
+        require_symbol=True,
+    )
+    temporary = shown_password(act(admin_client, "reset_temporary_password", alice))
+    assert len(temporary) == 20
+    assert any(not c.isalnum() for c in temporary)
+    assert any(c.isdigit() for c in temporary)
+
+
+def test_only_one_user_at_a_time_gets_a_temporary_password(admin_client, alice, bob):
+    old_hashes = {alice.password, bob.password}
+    response = act(admin_client, "reset_temporary_password", alice, bob)
+    assert shown_password(response) is None
+    assert "Choose one user" in response.content.decode()
+    assert set(
+        User.objects.filter(pk__in=[alice.pk, bob.pk]).values_list("password", flat=True)
+    ) == (old_hashes)
+    assert not User.objects.filter(must_change_password=True).exists()
+    assert not SecurityEvent.objects.exists()
+
+
+# Unlock and re-registration ----------------------------------------------------------------
+
+
+def test_unlock_ends_the_lockouts_of_the_chosen_users(admin_client, alice, bob):
+    Lockout.objects.create(user=alice, familiar=False, failures=10, streak=2)
+    Lockout.objects.create(user=alice, familiar=True, failures=3)
+    Lockout.objects.create(user=bob, familiar=False, failures=10)
+    response = act(admin_client, "unlock", alice)
+    assert "1 account unlocked." in response.content.decode()
+    assert not Lockout.objects.filter(user=alice).exists()
+    assert Lockout.objects.filter(user=bob).exists()
+
+
+def test_unlocking_someone_not_locked_says_so(admin_client, alice):
+    assert "0 accounts unlocked." in act(admin_client, "unlock", alice).content.decode()
+
+
+def test_require_reregistration_removes_the_methods(admin_client, alice, bob):
+    add_authenticator(alice)
+    add_authenticator(bob)
+    response = act(admin_client, "require_reregistration", alice)
+    assert "1 user will register their methods again" in response.content.decode()
+    assert not Method.objects.filter(user=alice).exists()
+    assert Method.objects.filter(user=bob).exists()
+
+
+def test_the_user_page_shows_the_password_dates_and_flag(admin_client, alice):
+    html = admin_client.get(f"{USERS}{alice.pk}/change/").content.decode()
+    assert "Password last changed" in html
+    assert 'name="must_change_password"' in html
+    assert 'name="password_changed_at"' not in html
+
+
+def test_people_who_are_not_staff_cannot_reset_anyone(alice_client, bob):
+    response = alice_client.post(
+        USERS, {"action": "reset_temporary_password", "_selected_action": [bob.pk]}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    bob.refresh_from_db()
+    assert not bob.must_change_password
+
+
+def test_the_admins_change_password_form_points_to_the_temporary_password_action(
+    client, admin_user, alice
+):
+    client.force_login(admin_user)
+    response = client.get(f"/admin/portal/user/{alice.pk}/password/", follow=True)
+    assert "Reset password (temporary)" in response.content.decode()
+    response = client.post(
+        f"/admin/portal/user/{alice.pk}/password/",
+        {"password1": "another long passphrase", "password2": "another long passphrase"},
+    )
+    alice.refresh_from_db()
+    assert alice.check_password("correct horse battery staple")
