@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "django_tasks_db",  # the queue for TASKS_BACKEND=django_tasks_db.DatabaseBackend
 ]
 
 MIDDLEWARE = [

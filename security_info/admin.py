@@ -67,6 +67,19 @@ def _record_deletion(request, user, what: str) -> None:
     record_security_event(request, user, SecurityEvent.Kind.METHOD_DELETED, what)
 
 
+def _report_reregistration(model_admin, request, count: int) -> None:
+    model_admin.message_user(
+        request,
+        ngettext(
+            "%(count)s user will register their methods again at the next sign-in.",
+            "%(count)s users will register their methods again at the next sign-in.",
+            count,
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
 class MethodInline(admin.TabularInline):
     """A user's methods, for the user admin: what they are, never their secrets."""
 
@@ -115,16 +128,7 @@ class MethodAdmin(admin.ModelAdmin):
     def require_reregistration(self, request, queryset) -> None:
         users = get_user_model().objects.filter(security_methods__in=queryset).distinct()
         count = require_reregistration(request, users)
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)s user will register their methods again at the next sign-in.",
-                "%(count)s users will register their methods again at the next sign-in.",
-                count,
-            )
-            % {"count": count},
-            messages.SUCCESS,
-        )
+        _report_reregistration(self, request, count)
 
 
 @admin.register(SecurityQuestion)
@@ -355,13 +359,4 @@ class UserAdmin(PortalUserAdmin):
     @admin.action(description=_("Require re-registration of methods"), permissions=["change"])
     def require_reregistration(self, request, queryset) -> None:
         count = require_reregistration(request, queryset)
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)s user will register their methods again at the next sign-in.",
-                "%(count)s users will register their methods again at the next sign-in.",
-                count,
-            )
-            % {"count": count},
-            messages.SUCCESS,
-        )
+        _report_reregistration(self, request, count)

@@ -27,7 +27,14 @@ class CodeForm(forms.Form):
 class OptionForm(forms.Form):
     """Pick one of the offered sign-in options (the value is "<method id>:<channel>")."""
 
-    option = forms.ChoiceField(label=_("Method"), widget=forms.RadioSelect)
+    option = forms.ChoiceField(
+        label=_("Method"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose one of the listed methods."),
+            "invalid_choice": _("Choose one of the listed methods."),
+        },
+    )
 
     def __init__(self, options, *args, **kwargs):
         super().__init__(*args, **kwargs)

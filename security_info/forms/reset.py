@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
+from security_info.forms.common import OptionForm
+
 
 class ResetStartForm(forms.Form):
     """Whose password: the address the person signs in with."""
@@ -18,27 +20,12 @@ class ResetStartForm(forms.Form):
         self.label_suffix = ""
 
 
-class ResetOptionForm(forms.Form):
+class ResetOptionForm(OptionForm):
     """Pick how to prove who you are at this gate, from the generic list on offer."""
 
-    option = forms.ChoiceField(
-        label=_("Choose how we should verify it's you:"),
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": _("Choose one of the listed methods."),
-            "invalid_choice": _("Choose one of the listed methods."),
-        },
-    )
-
     def __init__(self, options, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.label_suffix = ""
-        self.options = {option.key: option for option in options}
-        self.fields["option"].choices = [(option.key, option.label) for option in options]
-
-    @property
-    def chosen(self):
-        return self.options[self.cleaned_data["option"]]
+        super().__init__(options, *args, **kwargs)
+        self.fields["option"].label = _("Choose how we should verify it's you:")
 
 
 class ResetAnswersForm(forms.Form):
