@@ -1,6 +1,7 @@
 """The development outbox: texts and calls the console sender "sent" (DEBUG only)."""
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -10,6 +11,7 @@ from security_info.delivery import recent_outbox
 
 
 @never_cache
+@login_not_required  # codes are read here before the sign-in is finished
 @require_GET
 def outbox(request) -> HttpResponse:
     if not settings.DEV_OUTBOX:

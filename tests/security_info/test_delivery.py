@@ -26,3 +26,16 @@ def test_a_provider_failure_is_reported_to_the_caller(db, settings):
     with pytest.raises(DeliveryFailed):
         delivery.place_call("+447400123456", "Your code is 1 2 3")
     delivery._sender.cache_clear()
+
+
+def test_the_development_outbox_lists_codes_before_signing_in(client, db, settings):
+    settings.DEV_OUTBOX = True
+    delivery.send_text("+447400123456", "Your verification code is 123456")
+    response = client.get("/security-info/outbox/")
+    assert response.status_code == 200
+    assert "Your verification code is 123456" in response.content.decode()
+
+
+def test_the_outbox_does_not_exist_outside_development(client, db, settings):
+    settings.DEV_OUTBOX = False
+    assert client.get("/security-info/outbox/").status_code == 404

@@ -52,6 +52,7 @@ DEMO_METHODS = {
     ),
 }
 DEMO_ANSWERS = ("London", "Lasagne", "Lisbon")
+DEMO_PASSWORD_AGE_DAYS = 41
 DEMO_POLICY = {"allow_app_passwords": True, "remember_browser_days": 14}
 
 SEED = 2026
@@ -348,7 +349,8 @@ class Command(BaseCommand):
             if created:
                 # Hashed only for a new account: hashing is what would make a restart slow.
                 user.set_password(DEMO_PASSWORDS[account.email])
-                user.save(update_fields=["password"])
+                user.password_changed_at = timezone.now() - timedelta(days=DEMO_PASSWORD_AGE_DAYS)
+                user.save(update_fields=["password", "password_changed_at"])
                 new_users += 1
             for slug, kind in account.memberships:
                 if kind == HOME and Membership.objects.home().filter(user=user).exists():
