@@ -111,6 +111,8 @@ def test_a_password_alone_is_not_enough_once_an_app_is_registered(client, alice)
     assert client.get("/").status_code == 302  # not signed in yet
     page = client.get("/accounts/verify/").content.decode()
     assert "Enter the code shown in your authenticator app (Phone)" in page
+    assert 'href="/accounts/recovery-code/"' in page  # the fallbacks
+    assert 'href="/accounts/temporary-pass/"' in page
 
 
 def test_the_right_code_signs_in_and_is_recorded(client, alice):
