@@ -198,7 +198,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:overview"
 
 # django-allauth: email + password, admins create the accounts, no enumeration.
-ACCOUNT_ADAPTER = "portal.adapter.AccountAdapter"
+ACCOUNT_ADAPTER = "myaccount.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"login": "portal.forms.LoginForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

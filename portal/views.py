@@ -7,12 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.adapter import sign_in_app
 from portal.context_processors import BROWSER_NOTICE_COOKIE, browser_notice_key
 from portal.http import PortalRequest
 from portal.navigation import portal_pages
 from signins.models import SignInEvent
-from signins.services import record_sign_in
+from signins.services import record_sign_in, sign_in_app
 
 # The directory attributes on the profile card, in the order the organization's directory
 # lists them. The organization manages them; the user only reads them.

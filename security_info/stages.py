@@ -10,14 +10,13 @@ from django.core import signing
 from django.shortcuts import redirect
 
 from organizations.models import get_policy
-from portal.adapter import sign_in_app
 from security_info import verification
 from security_info.apps import MUST_REGISTER_SESSION_KEY
 from security_info.challenges import SendRefused
 from security_info.methods import default_option, sign_in_options
 from security_info.models import Method
 from signins.models import SignInEvent
-from signins.services import record_sign_in
+from signins.services import record_sign_in, sign_in_app
 
 OPTION_SESSION_KEY = "security_info.sign_in.option"
 ERROR_SESSION_KEY = "security_info.sign_in.error"

@@ -14,11 +14,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.adapter import sign_in_app
 from security_info import crypto, limits
 from security_info.models import TemporaryAccessPass
 from signins.models import SecurityEvent, SignInEvent
-from signins.services import record_security_event, record_sign_in
+from signins.services import record_security_event, record_sign_in, sign_in_app
 
 # Lower-case letters and digits without the look-alikes 0/o, 1/l/i: about 59 bits in 12.
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"

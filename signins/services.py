@@ -5,6 +5,7 @@ from functools import partial
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from portal.browsers import parse_user_agent
@@ -13,6 +14,16 @@ from signins.geo import country_of
 from signins.models import SecurityEvent, SignInEvent
 
 logger = logging.getLogger(__name__)
+
+
+def sign_in_app(request: HttpRequest, target: str | None = None) -> SignInEvent.App:
+    """Tell which application the sign-in is for, from where it will land afterwards."""
+    if target is None:
+        target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith(reverse("admin:index")):
+        return SignInEvent.App.ADMIN
+    return SignInEvent.App.PORTAL
+
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.adapter import sign_in_app
 from portal.http import PortalRequest
 from security_info import passkeys
 from security_info.forms.passkeys import PasskeyNameForm
@@ -31,7 +30,7 @@ from security_info.services import add_method, can_add, change_method, get_metho
 from security_info.sudo import record_verification, sudo_required
 from security_info.views.verify import _enter_stage, finish_sign_in_with
 from signins.models import SignInEvent
-from signins.services import record_sign_in
+from signins.services import record_sign_in, sign_in_app
 
 # Adding or changing a passkey needs a strong sign-in within the last five minutes.
 PASSKEY_SUDO_SECONDS = 5 * 60

@@ -19,14 +19,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from organizations.models import get_policy
-from portal.adapter import sign_in_app
 from portal.http import PortalRequest
 from security_info import crypto, recovery_codes
 from security_info.forms.recovery_codes import RecoveryCodeForm
 from security_info.sudo import sudo_required
 from security_info.views.verify import _enter_stage, finish_sign_in_with
 from signins.models import SignInEvent
-from signins.services import record_sign_in
+from signins.services import record_sign_in, sign_in_app
 
 CODES_SESSION_KEY = "security_info.new_recovery_codes"
 LOW = 2  # at or below this many codes left, people are told to create new ones

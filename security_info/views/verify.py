@@ -14,7 +14,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from organizations.models import get_policy
-from portal.adapter import sign_in_app
 from security_info import challenges, verification
 from security_info.challenges import ChallengeError, SendRefused, TooManyAttempts
 from security_info.forms.common import CodeForm
@@ -29,7 +28,7 @@ from security_info.stages import (
 )
 from security_info.sudo import record_verification
 from signins.models import SignInEvent
-from signins.services import record_sign_in
+from signins.services import record_sign_in, sign_in_app
 
 SUDO_OPTION_SESSION_KEY = "security_info.sudo.option"
 

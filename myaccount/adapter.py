@@ -1,4 +1,8 @@
-"""How the portal plugs into django-allauth: closed signup, smart lockout, every attempt recorded."""
+"""How the project plugs django-allauth into its apps: closed signup, the second sign-in step,
+smart lockout, expired passwords, and every attempt recorded.
+
+It lives in the project package because it wires the page apps together; the apps themselves
+depend only inward (on portal and signins)."""
 
 from typing import Any
 
@@ -7,22 +11,12 @@ from allauth.account.internal.flows.login import get_authentication_records
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 
 from portal.http import client_ip
 from security_info import lockout, passwords
 from security_info.apps import MUST_CHANGE_PASSWORD_SESSION_KEY
 from signins.models import SignInEvent
-from signins.services import record_sign_in
-
-
-def sign_in_app(request: HttpRequest, target: str | None = None) -> SignInEvent.App:
-    """Tell which application the sign-in is for, from where it will land afterwards."""
-    if target is None:
-        target = request.POST.get("next") or request.GET.get("next") or ""
-    if target.startswith(reverse("admin:index")):
-        return SignInEvent.App.ADMIN
-    return SignInEvent.App.PORTAL
+from signins.services import record_sign_in, sign_in_app
 
 
 class AccountAdapter(DefaultAccountAdapter):
