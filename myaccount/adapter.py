@@ -92,7 +92,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def _find_user(email: str | None, *, with_lock: bool = False):
         if not email:
             return None
-        users = get_user_model().objects.filter(email__iexact=email.strip())
+        users = get_user_model().objects.by_email(email)
         # The lock flag comes with the user, so an unlocked sign-in pays no extra query.
         return (lockout.annotate_locked(users) if with_lock else users).first()
 

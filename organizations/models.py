@@ -186,16 +186,18 @@ class AuthenticationPolicy(models.Model):
 
 
 def get_policy(user) -> AuthenticationPolicy:
-    """Return the policy of the user's home organization, or the defaults."""
-    policy = (
-        AuthenticationPolicy.objects.filter(
+    """Return the policy of the user's home organization, or the defaults.
+
+    Kept on the user object, so one request asks the database once however many places need
+    it (the sign-in steps, sudo mode and the page all do).
+    """
+    if "_authentication_policy" not in user.__dict__:
+        policy = AuthenticationPolicy.objects.filter(
             organization__memberships__user=user,
             organization__memberships__kind=Membership.Kind.HOME,
-        )
-        .select_related("organization")
-        .first()
-    )
-    return policy or AuthenticationPolicy()
+        ).first()
+        user.__dict__["_authentication_policy"] = policy or AuthenticationPolicy()
+    return user.__dict__["_authentication_policy"]
 
 
 class PasswordPolicy(models.Model):
@@ -268,8 +270,10 @@ def get_password_policy(user) -> PasswordPolicy:
     """Return the password policy of the user's home organization, or the defaults."""
     if user is None or user.pk is None:
         return PasswordPolicy()
-    policy = PasswordPolicy.objects.filter(
-        organization__memberships__user=user,
-        organization__memberships__kind=Membership.Kind.HOME,
-    ).first()
-    return policy or PasswordPolicy()
+    if "_password_policy" not in user.__dict__:  # once per request, as get_policy()
+        policy = PasswordPolicy.objects.filter(
+            organization__memberships__user=user,
+            organization__memberships__kind=Membership.Kind.HOME,
+        ).first()
+        user.__dict__["_password_policy"] = policy or PasswordPolicy()
+    return user.__dict__["_password_policy"]

@@ -21,8 +21,12 @@ class UserManager(BaseUserManager):
         """Lower-case the whole address: people type their work address in any case."""
         return (email or "").strip().lower()
 
+    def by_email(self, email: str):
+        """Find accounts by address: stored lower-case, so this is an indexed exact match."""
+        return self.filter(email=self.normalize_email(email))
+
     def get_by_natural_key(self, email: str) -> "User":
-        return self.get(email__iexact=email)
+        return self.by_email(email).get()
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
         if not email:

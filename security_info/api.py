@@ -49,7 +49,7 @@ def me(request: HttpRequest) -> JsonResponse:
     if credentials is None:
         return _unauthorized()
     email, password = credentials
-    account = get_user_model().objects.filter(email__iexact=email).first()
+    account = get_user_model().objects.by_email(email).first()
     if not limits.allow_secret_check(request, "check_app_password", key=f"email:{email}"):
         _record_failure(request, email, account, Reason.RATE_LIMITED)
         response = _error(429, "rate_limited", "Too many attempts. Try again later.")

@@ -204,7 +204,7 @@ def begin(request, email: str) -> ResetState:
     email = normalise_email(email)
     if not _allow(request, "reset_start", email):
         raise RateLimited
-    user = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+    user = get_user_model().objects.by_email(email).filter(is_active=True).first()
     organization = get_home_organization(user) if user else None
     if organization is None:
         organization = _organization_of_domain(email)

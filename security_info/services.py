@@ -30,6 +30,14 @@ def get_method_for_user(user, pk, kinds=None) -> Method:
         raise Http404 from None
 
 
+def user_methods(request) -> list[Method]:
+    """Return the signed-in user's methods, read once per request by the pages that only read
+    (sudo mode's check and the page itself share it)."""
+    if not hasattr(request, "_security_methods"):
+        request._security_methods = list(Method.objects.filter(user=request.user))
+    return request._security_methods
+
+
 def mfa_methods(user, policy=None) -> list[Method]:
     """Return the methods that can complete a multi-factor sign-in."""
     policy = policy or get_policy(user)

@@ -17,6 +17,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from organizations.models import get_policy
+
 STRONG_METHODS = {"mfa", "passkey", "temporary_pass"}
 
 
@@ -49,10 +51,13 @@ def sudo_required(view=None, *, max_age: int | None = None):
     def decorator(view_func):
         @wraps(view_func)
         def wrapper(request, *args, **kwargs):
-            from security_info.services import mfa_methods
+            from security_info.methods import is_second_factor
+            from security_info.services import user_methods
 
             seconds = max_age or settings.SUDO_SECONDS
-            if is_recent(request, bool(mfa_methods(request.user)), seconds):
+            policy = get_policy(request.user)
+            has_mfa = any(is_second_factor(m, policy) for m in user_methods(request))
+            if is_recent(request, has_mfa, seconds):
                 return view_func(request, *args, **kwargs)
             target = request.get_full_path() if request.method == "GET" else request.path
             query = urlencode({"next": target})

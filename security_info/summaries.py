@@ -5,11 +5,12 @@ from django.utils.translation import ngettext
 from organizations.models import get_policy
 from security_info.methods import default_option, sign_in_options
 from security_info.models import Method
+from security_info.services import user_methods
 
 
 def overview_summary(request) -> str:
     """Say on the Overview tile how many methods there are and which one is the default."""
-    methods = list(Method.objects.filter(user=request.user))
+    methods = user_methods(request)
     if not methods:
         return _("No sign-in methods yet")
     count = ngettext("%(count)s method", "%(count)s methods", len(methods)) % {

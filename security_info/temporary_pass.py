@@ -81,7 +81,7 @@ def authenticate(request, email: str, code: str):
     if not limits.allow_secret_check(request, "check_temporary_pass", key=email):
         _record_failure(request, email, None, SignInEvent.Reason.RATE_LIMITED)
         raise RateLimited
-    user = get_user_model().objects.filter(email__iexact=email).first()
+    user = get_user_model().objects.by_email(email).first()
     found = TemporaryAccessPass.objects.filter(user=user).first() if user else None
     right = crypto.matches(normalise(code), PURPOSE, found.digest if found else _NO_PASS)
     if not (user and found and right):

@@ -28,6 +28,7 @@ from security_info.services import (
     get_method_for_user,
     method_types_for,
     set_default,
+    user_methods,
 )
 from security_info.sudo import sudo_required
 
@@ -37,7 +38,7 @@ from security_info.sudo import sudo_required
 def index(request: PortalRequest) -> HttpResponse:
     user = request.user
     policy = get_policy(user)
-    methods = list(Method.objects.filter(user=user))
+    methods = user_methods(request)
     options = [o for o in sign_in_options(methods, policy) if o.method.kind != Method.Kind.EMAIL]
     if request.session.pop(SETUP_DONE_SESSION_KEY, False) and options:
         messages.success(

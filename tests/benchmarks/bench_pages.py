@@ -925,17 +925,17 @@ def main() -> None:
         print()
         problems = keyset_plans(user)
         print(f"\nMeasuring ({args.requests} requests per page after {WARM_UP} warm-up) ...\n")
-        load_before = os.getloadavg()[0]
+        load_before = os.getloadavg()[0]  # the benchmark's own load would count in after it
         rows = page_rows(args.requests)
         rows.append(record_sign_in_row(user))
         rows += sign_in_rows(user, args.sign_ins)
-        load_after = os.getloadavg()[0]
     finally:
         reset_to_loaded_state(marker)
     print_table(rows)
     print(
-        f"\nmachine: {os.cpu_count()} CPUs; 1-minute load average {load_before:.2f} before"
-        f" measuring, {load_after:.2f} after (above {IDLE_LOAD:g}, other work skews the times)"
+        f"\nmachine: {os.cpu_count()} CPUs, 1-minute load average {load_before:.2f} before"
+        f" measuring (above {IDLE_LOAD:g}, other programs skew the times; wall time well above"
+        " cpu p50 means waiting, for the CPU or for PostgreSQL)"
     )
     problems = [problem for row in rows for problem in row.problems or ()] + problems
     print()
