@@ -3,8 +3,27 @@ from django.contrib import admin
 from signins.models import SecurityEvent, SignInEvent
 
 
+class LogAdmin(admin.ModelAdmin):
+    """A log: nobody adds, edits or deletes entries, or it would be no audit trail."""
+
+    show_full_result_count = False  # a COUNT(*) over millions of rows on every page is not worth it
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(SignInEvent)
-class SignInEventAdmin(admin.ModelAdmin):
+class SignInEventAdmin(LogAdmin):
     """The sign-in log: read-only, because an audit trail that can be edited is none."""
 
     list_display = [
@@ -21,38 +40,14 @@ class SignInEventAdmin(admin.ModelAdmin):
     ]
     list_filter = ["result", "reason", "app", "device", "created_at"]
     search_fields = ["email", "ip", "user__email"]
-    date_hierarchy = "created_at"
     list_select_related = ["user"]
-    show_full_result_count = False  # a COUNT(*) over millions of rows on every page is not worth it
-    readonly_fields = [field.name for field in SignInEvent._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(LogAdmin):
     """The audit log of changes to how people sign in: read-only."""
 
     list_display = ["created_at", "user", "kind", "detail", "actor", "ip", "country"]
     list_filter = ["kind", "created_at"]
     search_fields = ["user__email", "detail", "ip"]
-    date_hierarchy = "created_at"
     list_select_related = ["user", "actor"]
-    show_full_result_count = False
-    readonly_fields = [field.name for field in SecurityEvent._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
