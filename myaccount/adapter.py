@@ -1,69 +1,83 @@
-"""How the project plugs django-allauth into its apps: closed signup, the second sign-in step,
-smart lockout, expired passwords, and every attempt recorded.
+"""How the project plugs django-allauth into its apps: the first factor, then the stages.
+
+allauth checks the password; around it, this adapter turns away floods and locked accounts
+(before the password is looked at), counts wrong ones, and writes every attempt to the sign-in
+log. After the password come the stages of settings.SIGN_IN_STAGES, in that order; the success
+is recorded once they all let the sign-in through.
 
 It lives in the project package because it wires the page apps together; the apps themselves
-depend only inward (on portal and signins)."""
+depend only inward (on portal, signins and organizations).
+"""
 
+from collections.abc import Callable
+from contextlib import suppress
+from functools import wraps
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.internal.flows.login import get_authentication_records
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
+from portal import ratelimits
+from portal.authentication import first_factor, second_factor
 from portal.http import client_ip
-from security_info import lockout, passwords
-from security_info.apps import MUST_CHANGE_PASSWORD_SESSION_KEY
+from security_info.password import lockout
 from signins.models import SignInEvent
-from signins.services import record_sign_in, sign_in_app
+from signins.services import record_failed_sign_in, record_sign_in, sign_in_app
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_stages(self) -> list[str]:
-        """Keep allauth's own stages (inactive under our settings), then ours."""
-        return [*super().get_login_stages(), "security_info.stages.SecondFactorStage"]
+        """The steps after the password, from settings.SIGN_IN_STAGES."""
+        return list(settings.SIGN_IN_STAGES)
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         """Admins create accounts; nobody signs themselves up."""
         return False
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
-        """Turn away floods from one address, then attempts on a locked account."""
-        user = self._find_user(credentials.get("email"), with_lock=True)
+        """Turn away addresses with many wrong passwords lately, then attempts on a locked
+        account."""
+        email = credentials.get("email", "")
+        user = self._find_user(email, with_lock=True)
         try:
-            super().pre_authenticate(request, **credentials)
-        except ValidationError:
-            _record_failure(request, credentials, user, SignInEvent.Reason.RATE_LIMITED)
+            ratelimits.consume(request, "login_failed", dry_run=True)
+        except ratelimits.RateLimited:
+            record_failed_sign_in(request, SignInEvent.Reason.RATE_LIMITED, email=email, user=user)
             raise
         # Checked before the password, so even the right one is refused while locked.
         seconds = lockout.seconds_locked(user, client_ip(request)) if user else 0
         if seconds:
-            _record_failure(request, credentials, user, SignInEvent.Reason.LOCKED_OUT)
+            record_failed_sign_in(request, SignInEvent.Reason.LOCKED_OUT, email=email, user=user)
             raise ValidationError(lockout.lock_message(seconds), code="locked_out")
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
-        user = self._find_user(credentials.get("email"))
+        email = credentials.get("email", "")
+        # At the limit already, the next attempt is refused before its password is checked.
+        with suppress(ratelimits.RateLimited):
+            ratelimits.consume(request, "login_failed")
+        user = self._find_user(email)
         if user is None:  # never locked, so it looks like any wrong password
-            _record_failure(request, credentials, None, SignInEvent.Reason.UNKNOWN_ACCOUNT)
+            record_failed_sign_in(request, SignInEvent.Reason.UNKNOWN_ACCOUNT, email=email)
             return
-        familiar = lockout.is_familiar(user, client_ip(request))
-        seconds = lockout.register_failure(user, familiar)
+        seconds = lockout.register_failure(user, lockout.is_familiar(user, client_ip(request)))
         if not seconds:
-            _record_failure(request, credentials, user, SignInEvent.Reason.WRONG_PASSWORD)
+            record_failed_sign_in(
+                request, SignInEvent.Reason.WRONG_PASSWORD, email=email, user=user
+            )
             return
-        _record_failure(request, credentials, user, SignInEvent.Reason.LOCKED_OUT)
+        record_failed_sign_in(request, SignInEvent.Reason.LOCKED_OUT, email=email, user=user)
         raise ValidationError(lockout.lock_message(seconds), code="locked_out")
 
     def respond_user_inactive(self, request: HttpRequest, user) -> HttpResponse:
         # Reached only with the right password, so saying "disabled" reveals nothing new.
-        record_sign_in(
+        record_failed_sign_in(
             request,
-            result=SignInEvent.Result.FAILURE,
-            reason=SignInEvent.Reason.INACTIVE_ACCOUNT,
+            SignInEvent.Reason.INACTIVE_ACCOUNT,
             user=user,
-            app=sign_in_app(request),
-            method=_first_factor(request, user),
+            method=first_factor(request, user),
         )
         return super().respond_user_inactive(request, user)
 
@@ -75,17 +89,9 @@ class AccountAdapter(DefaultAccountAdapter):
             result=SignInEvent.Result.SUCCESS,
             user=user,
             app=sign_in_app(request, kwargs.get("redirect_url") or ""),
-            method=_first_factor(request, user),
-            second_factor=_second_factor(request, user),
+            method=first_factor(request, user),
+            second_factor=second_factor(request, user),
         )
-        # An expired or temporary password is replaced before anything else; the change page
-        # doesn't ask for it again, as it was typed just now (hence only after a password).
-        if _first_factor(request, user) == "password" and (
-            user.must_change_password or passwords.is_expired(user)
-        ):
-            request.session[MUST_CHANGE_PASSWORD_SESSION_KEY] = (
-                "temporary" if user.must_change_password else "expired"
-            )
         return super().post_login(request, user, **kwargs)
 
     @staticmethod
@@ -97,23 +103,19 @@ class AccountAdapter(DefaultAccountAdapter):
         return (lockout.annotate_locked(users) if with_lock else users).first()
 
 
-def _record_failure(request: HttpRequest, credentials: dict, user, reason) -> None:
-    record_sign_in(
-        request,
-        result=SignInEvent.Result.FAILURE,
-        reason=reason,
-        email=credentials.get("email", ""),
-        user=user,
-        app=sign_in_app(request),
-        method="password",
-    )
+def limit_floods(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Count every POST to the sign-in page against "login", well-formed or not, and record
+    the ones turned away (it wraps allauth's sign-in view in myaccount/urls.py)."""
 
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            try:
+                ratelimits.consume(request, "login")
+            except ratelimits.RateLimited:
+                email = request.POST.get("login", "")
+                record_failed_sign_in(request, SignInEvent.Reason.RATE_LIMITED, email=email)
+                raise
+        return view(request, *args, **kwargs)
 
-def _first_factor(request: HttpRequest, user) -> str:
-    records = get_authentication_records(request, user)
-    return records[0]["method"] if records else ""
-
-
-def _second_factor(request: HttpRequest, user) -> str:
-    records = get_authentication_records(request, user)
-    return next((r.get("type", "") for r in records[1:] if r["method"] == "mfa"), "")
+    return wrapper

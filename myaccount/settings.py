@@ -74,10 +74,13 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_NAME = os.environ.get("SITE_NAME", "My Account")
 
+# The kernel first (its templates override allauth's and the admin's), then what the page apps
+# build on, then the page apps; the user admin's actions follow this order.
 INSTALLED_APPS = [
-    "portal",  # first, so its templates override allauth's and the admin's
-    "organizations",
+    "portal",
     "signins",
+    "organizations",
+    "security_info.password",
     "security_info",
     "devices",
     "privacy",
@@ -91,6 +94,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_tasks_db",  # the queue for TASKS_BACKEND=django_tasks_db.DatabaseBackend
+    "myaccount",  # the project's own command: seed_demo
 ]
 
 MIDDLEWARE = [
@@ -109,6 +113,22 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.BrowserCheckMiddleware",
     "portal.middleware.PortalMiddleware",
+    "organizations.middleware.HomeOrganizationMiddleware",
+    "portal.middleware.RateLimitMiddleware",
+]
+
+# Signing in, after allauth has checked the password (myaccount/adapter.py records every
+# attempt): each stage is a short class in the app it belongs to, run in this order.
+SIGN_IN_STAGES = [
+    # 1. Device: identify the browser and refuse a disabled one (the Devices page brings it).
+    # 2. Second factor: a browser remembered after a multi-factor sign-in skips it; everyone
+    #    else is challenged with their default method and may pick another.
+    "security_info.stages.RememberedBrowserStage",
+    "security_info.stages.SecondFactorStage",
+    # 3. Interrupts due at this sign-in (declared by the apps: replace an expired or temporary
+    #    password, register a method), met right after it.
+    "portal.stages.InterruptsStage",
+    # 4. Session: bind the session to the device (the Devices page brings it).
 ]
 
 ROOT_URLCONF = "myaccount.urls"
@@ -190,7 +210,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"user_attributes": ["email", "given_name", "surname", "display_name"]},
     },
     # Length, character classes, banned words and reuse, per the organization's policy.
-    {"NAME": "security_info.passwords.PolicyPasswordValidator"},
+    {"NAME": "security_info.password.passwords.PolicyPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -211,15 +231,16 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
-ACCOUNT_RATE_LIMITS = {
+# allauth's own rate limits are off: portal.ratelimits counts every limit, with RATE_LIMITS.
+ACCOUNT_RATE_LIMITS = False
+# Actions and their rates: "20/h/ip,5/15m/key" is at most 20 an hour from one client address
+# and 5 in 15 minutes for one key (an account, a phone number, a typed address).
+RATE_LIMITS = {
     "login": "30/m/ip",
     # Per address only: allauth's per-account ("key") part would let anyone lock a user out
     # from everywhere by typing wrong passwords. Per-account protection is the smart lockout
     # (security_info/lockout.py), which keeps familiar places apart from the rest.
     "login_failed": "20/m/ip",
-    "change_password": "5/m/user",
-    "reauthenticate": "10/m/user",
-    # Ours (security_info.limits). "ip" counts per client address, "key" per user or target.
     "send_code": "20/h/ip,5/15m/key",
     "send_code_to": "3/15m/key,10/d/key",
     "check_code": "30/h/ip,10/15m/key",
@@ -243,8 +264,11 @@ if ALLAUTH_TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = False
 
-# Sudo mode: how recent a strong sign-in must be to see or change security info (seconds).
+# Sudo mode (portal.sudo): how recent a strong sign-in must be to see or change security info
+# (seconds), where people prove one again, and how to tell whether they have a second factor.
 SUDO_SECONDS = env_int("SUDO_SECONDS", 10 * 60, minimum=60)
+SUDO_VERIFY_URL = "security_info:verify"
+SUDO_HAS_SECOND_FACTOR = "security_info.methods.has_second_factor"
 
 # Encrypts secrets at rest (authenticator seeds). Kept out of the database on purpose.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")

@@ -4,24 +4,34 @@ from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.urls import include, path
 
+from myaccount.adapter import limit_floods
 from portal import views as portal_views
 from security_info.urls import sign_in_urlpatterns
 
 # The work address is a directory attribute that admins manage: the user-facing pages that add,
 # change or verify email addresses are left out, and so is allauth's second list of addresses.
 HIDDEN_ACCOUNT_PAGES = {"account_email", "account_email_verification_sent", "account_confirm_email"}
-# Changing or setting the password happens on our page (security_info:change_password): it
-# applies the organization's policy and skips the current password after a recent MFA sign-in.
+# Changing or setting the password happens on our page (password:change): it applies the
+# organization's policy and skips the current password after a recent MFA sign-in.
 HIDDEN_ACCOUNT_PAGES |= {"account_change_password", "account_set_password"}
-# Self-service password reset (security_info, at the same /accounts/password/reset/) replaces
-# allauth's email-link reset.
+# Re-verifying is sudo mode's page (security_info:verify), which takes any method.
+HIDDEN_ACCOUNT_PAGES |= {"account_reauthenticate"}
+# Self-service password reset (password:reset, at /password/reset/) replaces allauth's
+# email-link reset.
 HIDDEN_ACCOUNT_PAGES |= {
     "account_reset_password",
     "account_reset_password_done",
     "account_reset_password_from_key",
     "account_reset_password_from_key_done",
 }
-account_pages = [page for page in account_urls.urlpatterns if page.name not in HIDDEN_ACCOUNT_PAGES]
+account_pages = [
+    # Every attempt at the sign-in page counts against the flood limit, and is recorded.
+    path(str(page.pattern), limit_floods(page.callback), name=page.name)
+    if page.name == "account_login"
+    else page
+    for page in account_urls.urlpatterns
+    if page.name not in HIDDEN_ACCOUNT_PAGES
+]
 admin.site.unregister(EmailAddress)
 
 # The admin signs in through the same rate-limited, recorded sign-in as the portal.
@@ -32,10 +42,9 @@ urlpatterns = [
     path("accounts/", include(account_pages)),
     path("accounts/", include((sign_in_urlpatterns, "sign_in"))),
     path("security-info/", include("security_info.urls")),
-    path("api/", include("security_info.api_urls")),
+    path("password/", include("security_info.password.urls")),
+    path("api/", include("security_info.app_passwords.api_urls")),
     path("admin/", admin.site.urls),
     path("health/", portal_views.health, name="health"),
     path("", include("portal.urls")),
 ]
-
-handler429 = "portal.views.too_many_requests"

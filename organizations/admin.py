@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import AuthenticationPolicy, Membership, Organization, PasswordPolicy
+from portal.admin import extend_user_admin
 
 
 class AuthenticationPolicyInline(admin.StackedInline):
@@ -136,3 +137,14 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__display_name", "organization__name"]
     autocomplete_fields = ["user", "organization"]
     list_select_related = ["user", "organization"]
+
+
+class MembershipInline(admin.TabularInline):
+    """The user's organizations, on the user's admin page."""
+
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["organization"]
+
+
+extend_user_admin(inlines=[MembershipInline])

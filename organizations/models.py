@@ -72,12 +72,6 @@ class Membership(models.Model):
         return f"{self.user} in {self.organization} ({self.get_kind_display()})"
 
 
-def get_home_organization(user) -> Organization | None:
-    """Return the organization that manages the user's account, if any."""
-    membership = Membership.objects.home().filter(user=user).select_related("organization").first()
-    return membership.organization if membership else None
-
-
 class AuthenticationPolicy(models.Model):
     """What an organization lets its people register and requires of them at sign-in.
 
@@ -185,21 +179,6 @@ class AuthenticationPolicy(models.Model):
             )
 
 
-def get_policy(user) -> AuthenticationPolicy:
-    """Return the policy of the user's home organization, or the defaults.
-
-    Kept on the user object, so one request asks the database once however many places need
-    it (the sign-in steps, sudo mode and the page all do).
-    """
-    if "_authentication_policy" not in user.__dict__:
-        policy = AuthenticationPolicy.objects.filter(
-            organization__memberships__user=user,
-            organization__memberships__kind=Membership.Kind.HOME,
-        ).first()
-        user.__dict__["_authentication_policy"] = policy or AuthenticationPolicy()
-    return user.__dict__["_authentication_policy"]
-
-
 class PasswordPolicy(models.Model):
     """How an organization's passwords must look, how long they last, when accounts lock.
 
@@ -264,16 +243,3 @@ class PasswordPolicy(models.Model):
     @property
     def banned_word_list(self) -> list[str]:
         return [word.strip().casefold() for word in self.banned_words.splitlines() if word.strip()]
-
-
-def get_password_policy(user) -> PasswordPolicy:
-    """Return the password policy of the user's home organization, or the defaults."""
-    if user is None or user.pk is None:
-        return PasswordPolicy()
-    if "_password_policy" not in user.__dict__:  # once per request, as get_policy()
-        policy = PasswordPolicy.objects.filter(
-            organization__memberships__user=user,
-            organization__memberships__kind=Membership.Kind.HOME,
-        ).first()
-        user.__dict__["_password_policy"] = policy or PasswordPolicy()
-    return user.__dict__["_password_policy"]

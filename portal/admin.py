@@ -1,16 +1,16 @@
-from django.contrib import admin
+"""The user admin. The page apps add to it what only they know about a user (their inlines
+and actions) with `extend_user_admin()`, called from their own admin.py."""
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.utils.translation import gettext_lazy as _
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from organizations.models import Membership
 from portal.models import User
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["organization"]
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -48,13 +48,16 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "display_name", "given_name", "surname", "department", "job_title"]
     ordering = ["email"]
     readonly_fields = ["last_login", "date_joined", "password_changed_at"]
-    inlines = [MembershipInline]
+    inlines: list[type[admin.options.InlineModelAdmin]] = []
+    actions: list[Callable] = []
     fieldsets = [
         (None, {"fields": ["email", "password", "password_changed_at", "must_change_password"]}),
         (
-            _("Directory attributes"),
+            gettext_lazy("Directory attributes"),
             {
-                "description": _("Managed by the organization; the user sees them read-only."),
+                "description": gettext_lazy(
+                    "Managed by the organization; the user sees them read-only."
+                ),
                 "fields": [
                     "display_name",
                     ("given_name", "surname"),
@@ -65,12 +68,12 @@ class UserAdmin(BaseUserAdmin):
                 ],
             },
         ),
-        (_("Preferences"), {"fields": ["preferred_language", "time_zone"]}),
+        (gettext_lazy("Preferences"), {"fields": ["preferred_language", "time_zone"]}),
         (
-            _("Status and permissions"),
+            gettext_lazy("Status and permissions"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
         ),
-        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+        (gettext_lazy("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (
@@ -82,6 +85,25 @@ class UserAdmin(BaseUserAdmin):
         ),
     ]
 
-    @admin.display(description=_("name"), ordering="display_name")
+    @admin.display(description=gettext_lazy("name"), ordering="display_name")
     def name(self, user: User) -> str:
         return user.name
+
+    def user_change_password(self, request, id, form_url=""):
+        """Send admins to the temporary-password action: the one path that keeps the history,
+        stamps the date, ends the user's sessions, records the change and makes them choose
+        their own password at the next sign-in."""
+        self.message_user(
+            request,
+            _("To give someone a new password, select them and use “Reset password (temporary)”."),
+            messages.INFO,
+        )
+        return redirect("admin:portal_user_changelist")
+
+
+def extend_user_admin(
+    *, inlines: list[type[admin.options.InlineModelAdmin]] = (), actions: list[Callable] = ()
+) -> None:
+    """Add a page app's inlines and actions (admin.action functions) to the user admin."""
+    UserAdmin.inlines = [*UserAdmin.inlines, *inlines]
+    UserAdmin.actions = [*UserAdmin.actions, *actions]

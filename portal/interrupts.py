@@ -1,15 +1,22 @@
 """Interrupts: things a signed-in user must do before using the portal.
 
-An app declares them on its AppConfig (`portal_interrupts = (Interrupt(...),)`). Each is a
-flag in the session, set when the need arises (at sign-in, say) and cleared when it is met, so
-checking them costs no query. While one is pending, every page outside its `allowed` URL
-namespaces redirects to its page.
+An app declares them on its AppConfig (`portal_interrupts = (Interrupt(...),)`). At sign-in,
+portal.stages.InterruptsStage asks each whether it is due for this user; a due one becomes a flag in the
+session, cleared by its own page once it is met, so checking them on later requests costs no
+query. While one is pending, every page outside its `allowed` URL names redirects to its page.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from portal.models import User
 
 
 @dataclass(frozen=True)
@@ -18,6 +25,14 @@ class Interrupt:
     url_name: str
     # URL names or "namespace:" prefixes that stay reachable meanwhile (signing out always does).
     allowed: tuple[str, ...]
+    # Dotted path to `f(request, user) -> value`: whether the interrupt is due at this sign-in.
+    # A truthy value is kept in the session for the interrupt's page to read (a reason, say).
+    due: str
+    order: int = 0  # the lowest pending one comes first
+
+    def due_for(self, request: HttpRequest, user: "User") -> Any:
+        check: Callable[[HttpRequest, User], Any] = import_string(self.due)
+        return check(request, user)
 
 
 # Signing out, the health check, and the API (it authenticates each call itself and never
@@ -27,20 +42,22 @@ ALWAYS_ALLOWED = ("account_logout", "health", "portal:dismiss_browser_notice", "
 
 @cache
 def portal_interrupts() -> tuple[Interrupt, ...]:
-    return tuple(
+    """Return every installed app's interrupts, the one to meet first first."""
+    found = [
         interrupt
         for config in apps.get_app_configs()
         for interrupt in getattr(config, "portal_interrupts", ())
-    )
+    ]
+    return tuple(sorted(found, key=lambda interrupt: interrupt.order))
 
 
-def pending_interrupt(request, view_name: str) -> Interrupt | None:
-    """Return the first pending interrupt this view is not exempt from, if any."""
+def pending_interrupt(request: HttpRequest, view_name: str) -> Interrupt | None:
+    """Return the interrupt to meet first, unless this view is one of its own pages."""
     for interrupt in portal_interrupts():
         if not request.session.get(interrupt.session_key):
             continue
         allowed = (*interrupt.allowed, *ALWAYS_ALLOWED, interrupt.url_name)
         if any(view_name == a or (a.endswith(":") and view_name.startswith(a)) for a in allowed):
-            continue
+            return None
         return interrupt
     return None

@@ -3,12 +3,12 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
-from organizations.models import get_home_organization
 from portal.browsers import Support, parse_user_agent
 from portal.interrupts import pending_interrupt
+from portal.ratelimits import RateLimited
+from portal.views import too_many_requests
 
 SUPPORTED_BROWSER_NAMES = ("Microsoft Edge", "Google Chrome", "Mozilla Firefox", "Apple Safari")
 # Not pages: load balancers and API clients get their answer whatever they call themselves.
@@ -62,7 +62,6 @@ class PortalMiddleware:
                 )
             return self.get_response(request)
 
-        request.home_organization = SimpleLazyObject(lambda: get_home_organization(user))
         if user.time_zone:
             timezone.activate(user.time_zone)
         if user.preferred_language:
@@ -79,4 +78,19 @@ class PortalMiddleware:
         interrupt = pending_interrupt(request, request.resolver_match.view_name)
         if interrupt is not None:
             return redirect(interrupt.url_name)
+        return None
+
+
+class RateLimitMiddleware:
+    """Answer every RateLimited, wherever a view raised it, with the one "Too many attempts"."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, RateLimited):
+            return too_many_requests(request, exception)
         return None

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("me/photo/", views.photo, name="photo"),
     path("browser-notice/dismiss/", views.dismiss_browser_notice, name="dismiss_browser_notice"),
+    path("dev/outbox/", views.outbox, name="outbox"),
 ]

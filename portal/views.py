@@ -1,26 +1,27 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.context_processors import BROWSER_NOTICE_COOKIE, browser_notice_key
-from portal.http import PortalRequest
+from portal.delivery import recent_outbox
+from portal.http import PortalRequest, wants_json
 from portal.navigation import portal_pages
-from signins.models import SignInEvent
-from signins.services import record_sign_in, sign_in_app
+from portal.ratelimits import RateLimited
 
 # The directory attributes on the profile card, in the order the organization's directory
 # lists them. The organization manages them; the user only reads them.
 PROFILE_FIELDS = (
-    ("job_title", _("Job title")),
-    ("department", _("Department")),
-    ("office_location", _("Office")),
-    ("business_phone", _("Business phone")),
-    ("mobile_phone", _("Mobile phone")),
+    ("job_title", gettext_lazy("Job title")),
+    ("department", gettext_lazy("Department")),
+    ("office_location", gettext_lazy("Office")),
+    ("business_phone", gettext_lazy("Business phone")),
+    ("mobile_phone", gettext_lazy("Mobile phone")),
 )
 
 
@@ -91,22 +92,26 @@ def health(request) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
-@login_not_required
-def too_many_requests(request, exception=None) -> HttpResponse:
-    """Say that a rate limit was hit and when to try again; record it if it was a sign-in."""
-    if (
-        request.method == "POST"
-        and request.resolver_match
-        and (request.resolver_match.url_name == "account_login")
-    ):
-        record_sign_in(
-            request,
-            result=SignInEvent.Result.FAILURE,
-            reason=SignInEvent.Reason.RATE_LIMITED,
-            email=request.POST.get("login", ""),
-            app=sign_in_app(request),
-            method="password",
-        )
-    response = render(request, "429.html", {"retry_after_minutes": 1}, status=429)
-    response["Retry-After"] = "60"
+@never_cache
+@login_not_required  # codes are read here before the sign-in is finished
+@require_GET
+def outbox(request: HttpRequest) -> HttpResponse:
+    """The development outbox: texts and calls the console sender "sent" (DEBUG only)."""
+    if not settings.DEV_OUTBOX:
+        raise Http404
+    return render(request, "portal/outbox.html", {"messages_sent": recent_outbox()})
+
+
+def too_many_requests(request: HttpRequest, limit: RateLimited) -> HttpResponse:
+    """Say that a rate limit was hit and when to try again, as a page or as JSON.
+
+    Not a view: RateLimitMiddleware answers every RateLimited with it.
+    """
+    if wants_json(request):
+        body = {"error": "rate_limited", "message": limit.message, "retry_after": limit.retry_after}
+        response: HttpResponse = JsonResponse(body, status=429)
+    else:
+        response = render(request, "429.html", {"message": limit.message}, status=429)
+    response["Retry-After"] = str(limit.retry_after)
+    response["Cache-Control"] = "no-store"
     return response

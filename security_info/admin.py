@@ -9,7 +9,6 @@ not listed at all.
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -17,23 +16,16 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from portal.admin import UserAdmin as PortalUserAdmin
-from security_info import crypto, passwords, temporary_pass
-from security_info.forms.temporary_pass import IssueTemporaryPassForm
-from security_info.methods import PHONE_KINDS
-from security_info.models import (
-    AppPassword,
-    Lockout,
-    Method,
-    SecurityQuestion,
-    TemporaryAccessPass,
-)
+from portal import crypto
+from portal.admin import extend_user_admin
+from security_info import services
+from security_info.methods import KINDS
+from security_info.models import AppPassword, Method, SecurityQuestion, TemporaryAccessPass
+from security_info.temporary_pass import passes as temporary_pass
+from security_info.temporary_pass.forms import IssueTemporaryPassForm
 from signins.models import SecurityEvent
 from signins.services import record_security_event
 
-# What Microsoft's "Require re-register MFA" removes: phones and authenticator apps. App
-# passwords go too: they were created under the methods being reset.
-RESET_KINDS = (*PHONE_KINDS, Method.Kind.AUTHENTICATOR)
 ISSUED_SESSION_KEY = "security_info.admin.issued_pass"
 METHOD_FIELDS = [
     "kind",
@@ -46,25 +38,10 @@ METHOD_FIELDS = [
 ]
 
 
-def require_reregistration(request, users) -> int:
-    """Delete the users' phones, authenticator apps and app passwords, so that their next
-    sign-in asks them to register again; log it for each user. Return how many users."""
-    count = 0
-    for user in users:
-        with transaction.atomic():
-            methods, _by_model = Method.objects.filter(user=user, kind__in=RESET_KINDS).delete()
-            passwords, _by_model = AppPassword.objects.filter(user=user).delete()
-            detail = _("%(methods)s methods and %(passwords)s app passwords deleted") % {
-                "methods": methods,
-                "passwords": passwords,
-            }
-            record_security_event(request, user, SecurityEvent.Kind.METHODS_RESET, detail)
-        count += 1
-    return count
-
-
-def _record_deletion(request, user, what: str) -> None:
-    record_security_event(request, user, SecurityEvent.Kind.METHOD_DELETED, what)
+def _record_deletion(request, user, method, detail: str) -> None:
+    record_security_event(
+        request, user, SecurityEvent.Kind.METHOD_DELETED, method=method, detail=detail
+    )
 
 
 def _report_reregistration(model_admin, request, count: int) -> None:
@@ -113,13 +90,13 @@ class MethodAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
-        _record_deletion(request, obj.user, str(obj))
+        _record_deletion(request, obj.user, Method.Kind(obj.kind).label, obj.detail)
 
     def delete_queryset(self, request, queryset) -> None:
         deleted = list(queryset.select_related("user"))
         super().delete_queryset(request, queryset)
         for method in deleted:
-            _record_deletion(request, method.user, str(method))
+            _record_deletion(request, method.user, Method.Kind(method.kind).label, method.detail)
 
     @admin.action(
         description=gettext_lazy("Require re-registration (delete phones, apps and app passwords)"),
@@ -127,7 +104,7 @@ class MethodAdmin(admin.ModelAdmin):
     )
     def require_reregistration(self, request, queryset) -> None:
         users = get_user_model().objects.filter(security_methods__in=queryset).distinct()
-        count = require_reregistration(request, users)
+        count = services.require_reregistration(request, users)
         _report_reregistration(self, request, count)
 
 
@@ -156,16 +133,14 @@ class AppPasswordAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
-        _record_deletion(request, obj.user, _("App password: %(name)s") % {"name": obj.name})
+        _record_deletion(request, obj.user, KINDS["app_password"].label, obj.name)
 
     def delete_queryset(self, request, queryset) -> None:
         deleted = list(queryset.select_related("user"))
         super().delete_queryset(request, queryset)
         for app_password in deleted:
             _record_deletion(
-                request,
-                app_password.user,
-                _("App password: %(name)s") % {"name": app_password.name},
+                request, app_password.user, KINDS["app_password"].label, app_password.name
             )
 
 
@@ -282,81 +257,12 @@ def _pop_issued_pass(request, pk: int) -> str | None:
     return code if stored_pk == str(pk) else None
 
 
-# The user admin, with what only the security info app knows how to do. It is registered here
-# rather than in portal so that the portal shell does not depend on the page apps.
-admin.site.unregister(get_user_model())
+@admin.action(
+    description=gettext_lazy("Require re-registration of methods"), permissions=["change"]
+)
+def require_reregistration(model_admin, request, queryset) -> None:
+    count = services.require_reregistration(request, queryset)
+    _report_reregistration(model_admin, request, count)
 
 
-@admin.register(get_user_model())
-class UserAdmin(PortalUserAdmin):
-    actions = ["reset_temporary_password", "unlock", "require_reregistration"]
-    inlines = [*PortalUserAdmin.inlines, MethodInline]
-
-    def user_change_password(self, request, id, form_url=""):
-        """Send admins to the temporary-password action: the one path that keeps the history,
-        stamps the date, ends the user's sessions, records the change and makes them choose
-        their own password at the next sign-in."""
-        self.message_user(
-            request,
-            _("To give someone a new password, select them and use “Reset password (temporary)”."),
-            messages.INFO,
-        )
-        return redirect("admin:portal_user_changelist")
-
-    @admin.action(description=_("Reset password (temporary)"), permissions=["change"])
-    def reset_temporary_password(self, request, queryset) -> None:
-        """Give ONE user a random password, shown here once; they replace it at sign-in."""
-        users = list(queryset[:2])
-        if len(users) != 1:
-            self.message_user(
-                request,
-                _("Choose one user: a temporary password is shown once, for one person."),
-                messages.ERROR,
-            )
-            return
-        user = users[0]
-        try:
-            temporary = passwords.temporary_password(user)
-        except passwords.NoTemporaryPassword:
-            self.message_user(
-                request,
-                _("No password that the policy accepts could be made. Check its banned words."),
-                messages.ERROR,
-            )
-            return
-        with transaction.atomic():
-            passwords.set_password(request, user, temporary, kind=SecurityEvent.Kind.PASSWORD_RESET)
-            user.must_change_password = True
-            user.save(update_fields=["must_change_password"])
-        self.log_change(request, user, _("Password reset to a temporary one."))
-        self.message_user(
-            request,
-            _(
-                "Temporary password for %(user)s: %(password)s. Give it to them safely; it is not "
-                "shown again. They must change it when they sign in."
-            )
-            % {"user": user.email, "password": temporary},
-            messages.WARNING,
-        )
-
-    @admin.action(description=_("Unlock account"), permissions=["change"])
-    def unlock(self, request, queryset) -> None:
-        """End lockouts after wrong passwords and forget the failures."""
-        locked = get_user_model().objects.filter(
-            pk__in=Lockout.objects.filter(user__in=queryset).values("user")
-        )
-        unlocked = list(locked)
-        Lockout.objects.filter(user__in=unlocked).delete()
-        for user in unlocked:
-            self.log_change(request, user, _("Account unlocked."))
-        self.message_user(
-            request,
-            ngettext("%(count)s account unlocked.", "%(count)s accounts unlocked.", len(unlocked))
-            % {"count": len(unlocked)},
-            messages.SUCCESS,
-        )
-
-    @admin.action(description=_("Require re-registration of methods"), permissions=["change"])
-    def require_reregistration(self, request, queryset) -> None:
-        count = require_reregistration(request, queryset)
-        _report_reregistration(self, request, count)
+extend_user_admin(inlines=[MethodInline], actions=[require_reregistration])

@@ -6,8 +6,6 @@ from portal.navigation import PortalPage, Tile
 
 MUST_REGISTER_SESSION_KEY = "security_info.must_register"
 SETUP_DONE_SESSION_KEY = "security_info.setup_done"
-# Set at sign-in to why the password must change now: "expired" or "temporary".
-MUST_CHANGE_PASSWORD_SESSION_KEY = "security_info.must_change_password"  # noqa: S105 (a key)
 
 
 class SecurityInfoConfig(AppConfig):
@@ -25,32 +23,15 @@ class SecurityInfoConfig(AppConfig):
                 summary="security_info.summaries.overview_summary",
             ),
         ),
-        PortalPage(
-            label=_("Password"),
-            url_name="security_info:change_password",
-            icon="key",
-            order=20,
-            tile=Tile(
-                description=_(
-                    "Make your password stronger, or change it if someone else knows it."
-                ),
-                link_text=_("Change password"),
-                summary="security_info.summaries.password_summary",
-            ),
-        ),
     )
     portal_interrupts = (
-        # An expired or admin-given temporary password is replaced before anything else.
-        Interrupt(
-            session_key=MUST_CHANGE_PASSWORD_SESSION_KEY,
-            url_name="security_info:change_password",
-            allowed=("security_info:password_strength",),
-        ),
         # Policy requires multi-factor sign-in and the user has no method yet: "Keep your
         # account secure" comes next (the Security info pages stay open to do it).
         Interrupt(
             session_key=MUST_REGISTER_SESSION_KEY,
             url_name="security_info:setup",
             allowed=("security_info:",),
+            due="security_info.methods.must_register",
+            order=20,
         ),
     )

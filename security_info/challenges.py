@@ -10,12 +10,13 @@ from dataclasses import asdict, dataclass, field
 
 from django.utils.translation import gettext as _
 
-from security_info import crypto, delivery, limits
-from security_info.models import Method
+from portal import crypto, delivery, ratelimits
 
 CODE_LIFETIME = 10 * 60
 RESEND_AFTER = 30  # seconds before "send again" works
 MAX_ATTEMPTS = 5
+# How a code goes out.
+SMS, VOICE, EMAIL = "sms", "voice", "email"
 
 
 class ChallengeError(Exception):
@@ -36,14 +37,8 @@ class TooManyAttempts(ChallengeError):
     reason = "too_many_codes"
 
 
-class CheckLimited(ChallengeError):
-    """Too many codes were checked for this account lately, right or wrong."""
-
-    reason = "rate_limited"
-
-
 class SendRefused(ChallengeError):
-    """The code was not sent: rate limited, too soon, or the provider failed."""
+    """The code was not sent: too soon after the last one, or the provider failed."""
 
     reason = "send_failed"
 
@@ -55,7 +50,7 @@ class Challenge:
     # What the code was sent to: a registered method, or a number/address being registered.
     method_id: int | None
     kind: str
-    channel: str
+    channel: str  # SMS, VOICE or EMAIL
     destination: str
     extension: str = ""
     digest: str = ""
@@ -93,8 +88,9 @@ def send(request, challenge: Challenge) -> Challenge:
     """Send a fresh code for the challenge and keep it in the session.
 
     Refuse (SendRefused) when a code went out less than RESEND_AFTER seconds ago for the same
-    purpose and destination, when a rate limit is hit (per user, per destination, per IP), or
-    when the provider fails; in every such case the previous challenge stays as it was.
+    purpose and destination, or when the provider fails; raise RateLimited when too many went
+    out (per user, per destination, per IP). In every such case the previous challenge stays
+    as it was.
     """
     previous = current(request, challenge.purpose)
     if previous and previous.destination == challenge.destination and not previous.can_resend:
@@ -102,8 +98,9 @@ def send(request, challenge: Challenge) -> Challenge:
             _("A code was just sent. You can ask for another in %(seconds)s seconds.")
             % {"seconds": previous.resend_in}
         )
-    if not limits.allow_code_send(request, challenge.user_id, challenge.destination):
-        raise SendRefused(_("Too many codes were sent. Wait a while, then try again."))
+    # Per user and per IP, and per destination against toll fraud (SMS pumping).
+    ratelimits.consume(request, "send_code", key=f"user:{challenge.user_id}")
+    ratelimits.consume(request, "send_code_to", key=challenge.destination.lower())
     code = crypto.random_code()
     try:
         _deliver(challenge, code)
@@ -141,22 +138,8 @@ def check(request, purpose: str, code: str) -> Challenge:
     raise InvalidCode(_("That code is not right. Check it and try again."))
 
 
-def for_method(purpose: str, method: Method, channel: str) -> Challenge:
-    """Describe a challenge to a registered phone or email method."""
-    destination = method.email if method.kind == Method.Kind.EMAIL else method.phone
-    return Challenge(
-        purpose=purpose,
-        user_id=method.user_id,
-        method_id=method.pk,
-        kind=method.kind,
-        channel=channel,
-        destination=destination,
-        extension=method.extension,
-    )
-
-
 def _deliver(challenge: Challenge, code: str) -> None:
-    if challenge.kind == Method.Kind.EMAIL:
+    if challenge.channel == EMAIL:
         delivery.send_mail(
             challenge.destination,
             _("Your verification code"),
@@ -166,7 +149,7 @@ def _deliver(challenge: Challenge, code: str) -> None:
             )
             % {"code": code},
         )
-    elif challenge.channel == Method.Channel.SMS:
+    elif challenge.channel == SMS:
         delivery.send_text(
             challenge.destination, _("Your verification code is %(code)s") % {"code": code}
         )

@@ -1,255 +1,93 @@
-"""The catalogue of sign-in methods: what each is for, its limits, and how strong it is.
+"""The installed kinds of sign-in method, and what can be read of a user's methods through them.
 
-Everything the pages and the sign-in stage need to know about a kind of method lives here,
-so adding a kind is one entry in METHOD_TYPES plus its add/verify views.
+Adding a kind is one class in its own package (`security_info/<kind>/kind.py`, see
+`security_info.kinds`), one entry in KINDS below, and the kind's own views, forms, templates and
+URL lines. Nothing here or elsewhere asks which kind something is: the kind object answers.
 """
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
+from organizations.policies import authentication_policy
+from portal.authentication import STRONG_FIRST_FACTORS, first_factor
+from security_info.app_passwords.kind import AppPasswords
+from security_info.authenticator.kind import Authenticator
+from security_info.email.kind import Email
+from security_info.kinds import Kind, MethodKindBase, SignInOption
 from security_info.models import Method
+from security_info.passkeys.kind import Passkey
+from security_info.phones.kind import AlternatePhone, MobilePhone, OfficePhone
+from security_info.recovery_codes.kind import RecoveryCodes
+from security_info.security_questions.kind import SecurityQuestions
+from security_info.temporary_pass.kind import TemporaryPass
 
-Kind, Channel = Method.Kind, Method.Channel
+if TYPE_CHECKING:
+    from organizations.models import AuthenticationPolicy
+    from portal.models import User
 
-
-@dataclass(frozen=True)
-class MethodType:
-    key: str
-    label: str | Promise
-    description: str | Promise
-    policy_flag: str  # the AuthenticationPolicy field that allows it
-    add_url_name: str
-    max_count: int
-    # Lower is stronger; system-preferred sign-in and the default after a deletion follow it.
-    strength: int
-    second_factor: bool  # usable to complete a multi-factor sign-in
-    password_reset: bool  # usable to prove who you are at a self-service password reset
-    staff_allowed: bool = True
-    change_url_name: str = ""  # where to change a registered one (by its pk), if it can be
-
-
-METHOD_TYPES = {
-    t.key: t
-    for t in [
-        MethodType(
-            key=Kind.PASSKEY,
-            label=_("Passkey or security key"),
-            description=_("Sign in with your face, fingerprint, PIN or a security key."),
-            policy_flag="allow_passkeys",
-            add_url_name="security_info:add_passkey",
-            max_count=10,
-            strength=1,
-            second_factor=True,
-            password_reset=False,
-            change_url_name="security_info:rename_passkey",
-        ),
-        MethodType(
-            key=Kind.AUTHENTICATOR,
-            label=_("Authenticator app"),
-            description=_("Enter a code from an app such as Microsoft or Google Authenticator."),
-            policy_flag="allow_authenticator",
-            add_url_name="security_info:add_authenticator",
-            max_count=5,
-            strength=3,
-            second_factor=True,
-            password_reset=True,
-        ),
-        MethodType(
-            key=Kind.MOBILE_PHONE,
-            label=_("Phone"),
-            description=_("Get a code by text message or phone call."),
-            policy_flag="allow_sms",  # or allow_voice; see is_allowed()
-            add_url_name="security_info:add_mobile_phone",
-            max_count=1,
-            strength=5,
-            second_factor=True,
-            password_reset=True,
-            change_url_name="security_info:change_mobile_phone",
-        ),
-        MethodType(
-            key=Kind.ALTERNATE_PHONE,
-            label=_("Alternate phone"),
-            description=_("Get a phone call on a second number."),
-            policy_flag="allow_alternate_phone",
-            add_url_name="security_info:add_alternate_phone",
-            max_count=1,
-            strength=6,
-            second_factor=True,
-            password_reset=False,
-            change_url_name="security_info:change_alternate_phone",
-        ),
-        MethodType(
-            key=Kind.OFFICE_PHONE,
-            label=_("Office phone"),
-            description=_("Get a phone call at your desk, extension included."),
-            policy_flag="allow_office_phone",
-            add_url_name="security_info:add_office_phone",
-            max_count=1,
-            strength=6,
-            second_factor=True,
-            password_reset=True,
-            change_url_name="security_info:change_office_phone",
-        ),
-        MethodType(
-            key=Kind.EMAIL,
-            label=_("Email"),
-            description=_("Get a code at a personal email address, to reset your password."),
-            policy_flag="allow_email",
-            add_url_name="security_info:add_email",
-            max_count=1,
-            strength=7,
-            second_factor=False,  # unless the policy allows email sign-in; see is_second_factor()
-            password_reset=True,
-            change_url_name="security_info:change_email",
-        ),
-        MethodType(
-            key="security_questions",
-            label=_("Security questions"),
-            description=_("Answer questions only you know, to reset your password."),
-            policy_flag="allow_security_questions",
-            add_url_name="security_info:add_security_questions",
-            max_count=1,
-            strength=9,
-            second_factor=False,
-            password_reset=True,
-            staff_allowed=False,
-        ),
-        MethodType(
-            key="app_password",
-            label=_("App password"),
-            description=_("A password for an older app that cannot ask for a second factor."),
-            policy_flag="allow_app_passwords",
-            add_url_name="security_info:add_app_password",
-            max_count=40,
-            strength=10,
-            second_factor=False,
-            password_reset=False,
-        ),
-        MethodType(
-            key="recovery_codes",
-            label=_("Recovery codes"),
-            description=_("Single-use codes to print or save, for when nothing else is at hand."),
-            policy_flag="allow_recovery_codes",
-            add_url_name="security_info:recovery_codes",
-            max_count=1,
-            strength=8,
-            second_factor=False,  # a fallback at sign-in, never the default
-            password_reset=False,
-        ),
-    ]
+# In the order the Security info page lists them and the add list offers them.
+KINDS: dict[str, Kind] = {
+    kind.key: kind
+    for kind in (
+        Passkey(),
+        Authenticator(),
+        MobilePhone(),
+        AlternatePhone(),
+        OfficePhone(),
+        Email(),
+        SecurityQuestions(),
+        AppPasswords(),
+        RecoveryCodes(),
+        TemporaryPass(),
+    )
+}
+METHOD_KINDS: dict[str, MethodKindBase] = {
+    key: kind for key, kind in KINDS.items() if isinstance(kind, MethodKindBase)
 }
 
-PHONE_KINDS = (Kind.MOBILE_PHONE, Kind.ALTERNATE_PHONE, Kind.OFFICE_PHONE)
+
+def kind_of(method: Method) -> MethodKindBase:
+    return METHOD_KINDS[method.kind]
 
 
-def is_allowed(policy, key: str) -> bool:
-    """Tell whether the organization's policy lets people register this kind."""
-    if key in PHONE_KINDS and settings.PHONE_BACKEND == "none":
-        return False
-    if key == Kind.MOBILE_PHONE:
-        return policy.allow_sms or policy.allow_voice
-    if key in (Kind.ALTERNATE_PHONE, Kind.OFFICE_PHONE):
-        return policy.allow_voice and getattr(policy, METHOD_TYPES[key].policy_flag)
-    return getattr(policy, METHOD_TYPES[key].policy_flag)
+def get_method_for_user(user: "User", pk: object, kinds: list[str] | None = None) -> Method:
+    """Return the user's method, or 404 for anyone else's (and for a malformed id)."""
+    methods = Method.objects.filter(user=user)
+    if kinds:
+        methods = methods.filter(kind__in=kinds)
+    try:
+        return get_object_or_404(methods, pk=int(pk))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise Http404 from None
 
 
-def is_second_factor(method: Method, policy) -> bool:
-    if method.kind == Kind.EMAIL:
-        return policy.allow_email_sign_in
-    return METHOD_TYPES[method.kind].second_factor
+def user_methods(request: HttpRequest) -> list[Method]:
+    """Return the signed-in user's methods, read once per request by the pages that only read
+    (sudo mode's check and the page itself share it)."""
+    if not hasattr(request, "_security_methods"):
+        request._security_methods = list(Method.objects.filter(user=request.user))  # type: ignore[attr-defined]
+    return request._security_methods  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class SignInOption:
-    """One way to complete a sign-in: a method, and for phones whether by text or by call."""
-
-    method: Method
-    channel: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.method.pk}:{self.channel}"
-
-    @property
-    def second_factor(self) -> str:
-        """How the sign-in log names it, e.g. "mobile_phone:sms"."""
-        return f"{self.method.kind}:{self.channel}" if self.channel else self.method.kind
-
-    @property
-    def strength(self) -> int:
-        # A call is harder to intercept than a text (no SIM-swap-and-read, no SMS forwarding).
-        bonus = -0.5 if self.channel == Channel.VOICE else 0
-        return METHOD_TYPES[self.method.kind].strength + bonus
-
-    @property
-    def label(self) -> str:
-        return self._label(reveal=True)
-
-    @property
-    def destination(self) -> str:
-        return self.method.email or self.method.detail
-
-    @property
-    def masked_destination(self) -> str:
-        """Where the code goes, hidden for someone who has only proved a password."""
-        if self.method.email:
-            return mask_email(self.method.email)
-        return mask_phone(self.method.phone)
-
-    @property
-    def masked_label(self) -> str:
-        """The label for someone who has only proved a password: numbers and addresses hidden."""
-        return self._label(reveal=False)
-
-    def _label(self, reveal: bool) -> str:
-        method = self.method
-        if method.kind == Kind.AUTHENTICATOR:
-            return _("Authenticator app – code (%(name)s)") % {"name": method.name}
-        if method.kind == Kind.PASSKEY:
-            return _("Passkey or security key (%(name)s)") % {"name": method.name}
-        if method.kind == Kind.EMAIL:
-            email = method.email if reveal else mask_email(method.email)
-            return _("Email a code to %(email)s") % {"email": email}
-        phone = method.detail if reveal else mask_phone(method.phone)
-        if self.channel == Channel.SMS:
-            return _("Text a code to %(phone)s") % {"phone": phone}
-        return _("Call %(phone)s") % {"phone": phone}
-
-
-def mask_phone(phone: str) -> str:
-    """Show only the last two digits: "+44 ••••••••12"."""
-    return f"{phone[:3]} {'•' * max(len(phone) - 5, 0)}{phone[-2:]}" if len(phone) > 5 else "•••"
-
-
-def mask_email(email: str) -> str:
-    """Show the first letter and the domain: "a•••@example.com"."""
-    local, _sep, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}"
-
-
-def sign_in_options(methods, policy) -> list[SignInOption]:
+def sign_in_options(methods, policy: "AuthenticationPolicy") -> list[SignInOption]:
     """Return every way the user can complete a multi-factor sign-in, strongest first."""
-    options = []
-    for method in methods:
-        if not is_second_factor(method, policy):
-            continue
-        if method.kind == Kind.MOBILE_PHONE:
-            if policy.allow_sms:
-                options.append(SignInOption(method, Channel.SMS))
-            if policy.allow_voice:
-                options.append(SignInOption(method, Channel.VOICE))
-        elif method.kind in PHONE_KINDS:
-            if policy.allow_voice:
-                options.append(SignInOption(method, Channel.VOICE))
-        else:
-            options.append(SignInOption(method, ""))
+    options = [
+        option for method in methods for option in kind_of(method).sign_in_options(method, policy)
+    ]
     return sorted(options, key=lambda option: (option.strength, option.method.created_at))
 
 
-def default_option(options: list[SignInOption], policy) -> SignInOption | None:
+def default_candidates(methods, policy: "AuthenticationPolicy") -> list[SignInOption]:
+    """Return the options that may be the default (an email code never is)."""
+    return [o for o in sign_in_options(methods, policy) if o.kind.can_be_default]
+
+
+def default_option(
+    options: list[SignInOption], policy: "AuthenticationPolicy"
+) -> SignInOption | None:
     """Return the option a sign-in challenges first: the user's default unless the policy
     prefers the strongest."""
     if not options:
@@ -259,3 +97,60 @@ def default_option(options: list[SignInOption], policy) -> SignInOption | None:
             if option.method.is_default and option.channel == option.method.channel:
                 return option
     return options[0]
+
+
+def second_factor_methods(
+    user: "User", policy: "AuthenticationPolicy | None" = None
+) -> list[Method]:
+    """Return the user's methods that can complete a multi-factor sign-in."""
+    policy = policy or authentication_policy(user)
+    return [m for m in Method.objects.filter(user=user) if kind_of(m).is_second_factor(policy)]
+
+
+def has_second_factor(request: HttpRequest) -> bool:
+    """Tell whether the signed-in user has a method that completes a multi-factor sign-in
+    (settings.SUDO_HAS_SECOND_FACTOR: sudo mode asks)."""
+    policy = authentication_policy(request.user)  # type: ignore[arg-type]
+    return any(kind_of(m).is_second_factor(policy) for m in user_methods(request))
+
+
+def must_register(request: HttpRequest, user: "User") -> bool:
+    """Tell whether the user must register a method right after signing in (an interrupt):
+    the policy requires multi-factor sign-in, and there is nothing to challenge with yet."""
+    if first_factor(request, user) in STRONG_FIRST_FACTORS:
+        return False
+    policy = authentication_policy(user)
+    return policy.mfa_required and not sign_in_options(Method.objects.filter(user=user), policy)
+
+
+def addable(user: "User", policy: "AuthenticationPolicy", counts: dict[str, int]) -> list[dict]:
+    """Return the kinds the user may add now, with whether each is at its limit."""
+    return [
+        {"type": kind, "full": counts.get(key, 0) >= kind.max_count}
+        for key, kind in KINDS.items()
+        if kind.add_url_name and kind.may_add(user, policy)
+    ]
+
+
+def can_add(user: "User", key: str) -> str:
+    """Return why the user cannot add this kind now, or "" when they can."""
+    kind = KINDS[key]
+    if not kind.may_add(user, authentication_policy(user)):
+        return _("Your organization does not allow this method.")
+    if isinstance(kind, MethodKindBase):
+        count = Method.objects.filter(user=user, kind=key).count()
+        if count >= kind.max_count:
+            return _(
+                "You already have the most of this method you can (%(max)s). Delete one first."
+            ) % {"max": kind.max_count}
+    return ""
+
+
+def setup_choices(policy: "AuthenticationPolicy") -> list[Kind]:
+    """The kinds "Keep your account secure" offers: allowed second factors, strongest first."""
+    choices = [
+        kind
+        for kind in METHOD_KINDS.values()
+        if kind.add_url_name and kind.completes_sign_in and kind.is_allowed(policy)
+    ]
+    return sorted(choices, key=lambda kind: kind.strength)

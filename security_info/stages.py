@@ -1,85 +1,134 @@
-"""The second step of signing in, after the password: one allauth login stage for every method.
+"""The second step of signing in, after the password, as two allauth login stages.
 
-It replaces allauth.mfa's stage (which is not installed): the user is challenged with their
-default method (or the strongest, under a system-preferred policy) and may pick another.
+RememberedBrowserStage lets a browser remembered after a multi-factor sign-in skip the second
+step; SecondFactorStage challenges everyone else with their default method (or the strongest,
+under a system-preferred policy), and its pages (security_info.views.verify, and the recovery
+code, pass and passkey pages) let them pick another way. Both are listed in
+settings.SIGN_IN_STAGES.
 """
 
-from allauth.account.internal.flows.login import get_authentication_records
-from allauth.account.stages import LoginStage
 from django.core import signing
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from organizations.models import get_policy
+from organizations.policies import authentication_policy
+from portal.authentication import (
+    STRONG_FIRST_FACTORS,
+    LoginStage,
+    authentication_records,
+    first_factor,
+    paused_stage,
+    record_factor,
+)
+from portal.ratelimits import RateLimited
 from security_info import verification
-from security_info.apps import MUST_REGISTER_SESSION_KEY
 from security_info.challenges import SendRefused
 from security_info.methods import default_option, sign_in_options
 from security_info.models import Method
 from signins.models import SignInEvent
-from signins.services import record_sign_in, sign_in_app
+from signins.services import record_failed_sign_in, sign_in_app
 
 OPTION_SESSION_KEY = "security_info.sign_in.option"
 ERROR_SESSION_KEY = "security_info.sign_in.error"
 TRUST_COOKIE = "mfa_trusted"
-# First factors that already prove possession of something: no second step after them.
-STRONG_FIRST_FACTORS = {"passkey", "temporary_pass"}
+TRUST_SALT = "security_info.trusted"
+REMEMBERED = "remembered_browser"  # the login's state, when RememberedBrowserStage let it by
+
+
+class RememberedBrowserStage(LoginStage):
+    """Let a browser that was remembered after a multi-factor sign-in skip the second step."""
+
+    key = "remembered_browser"
+
+    def handle(self) -> tuple[None, bool]:
+        user = self.login.user
+        policy = authentication_policy(user)
+        if is_remembered_browser(self.request, user, policy):
+            self.login.state[REMEMBERED] = True
+        return None, True
 
 
 class SecondFactorStage(LoginStage):
+    """Challenge the user with their default method; its pages finish or abort the stage."""
+
     key = "second_factor"
     urlname = "sign_in:verify"
 
-    def handle(self):
+    def handle(self) -> tuple[HttpResponse | None, bool]:
         user = self.login.user
-        records = get_authentication_records(self.request, user)
+        if self.login.state.get(REMEMBERED):
+            return None, True
+        records = authentication_records(self.request, user)
         if any(record.get("method") in STRONG_FIRST_FACTORS for record in records):
             return None, True
-        policy = get_policy(user)
-        options = sign_in_options(Method.objects.filter(user=user), policy)
-        if not options:
-            # Nothing to challenge with. Under a multi-factor policy, the user registers a
-            # method right after signing in (the interrupt), before anything else.
-            if policy.mfa_required:
-                self.request.session[MUST_REGISTER_SESSION_KEY] = True
+        policy = authentication_policy(user)
+        option = default_option(sign_in_options(Method.objects.filter(user=user), policy), policy)
+        if option is None:  # nothing to challenge with (see the register interrupt)
             return None, True
-        if is_trusted_browser(self.request, user, policy):
-            return None, True
-        option = default_option(options, policy)
         self.request.session[OPTION_SESSION_KEY] = option.key
         self.request.session.pop(ERROR_SESSION_KEY, None)
         try:
             verification.start(self.request, option, "sign_in")
         except SendRefused as e:
             self.request.session[ERROR_SESSION_KEY] = str(e)
-            record_sign_in(
-                self.request,
-                result=SignInEvent.Result.FAILURE,
-                reason=e.reason,
-                user=user,
-                app=sign_in_app(self.request, self.login.redirect_url or ""),
-                method="password",
-                second_factor=option.second_factor,
-            )
+            self.record_failure(e.reason, option.second_factor)
+        except RateLimited as e:
+            # Other methods may still work: say so on the step instead of stopping the sign-in.
+            self.request.session[ERROR_SESSION_KEY] = e.message
+            self.record_failure(SignInEvent.Reason.RATE_LIMITED, option.second_factor)
         return redirect(self.urlname), True
 
+    @classmethod
+    def resume(cls, request: HttpRequest) -> "SecondFactorStage | None":
+        """Return the stage if this session's sign-in waits on it, else None."""
+        return paused_stage(request, cls.key)  # type: ignore[return-value]
 
-def trust_cookie_value(user) -> str:
+    def record_failure(self, reason: str, second_factor: str) -> None:
+        """Write the failed attempt at the second step to the sign-in log."""
+        record_failed_sign_in(
+            self.request,
+            reason,  # type: ignore[arg-type]
+            user=self.login.user,
+            app=sign_in_app(self.request, self.login.redirect_url or ""),
+            method=first_factor(self.request, self.login.user) or "password",
+            second_factor=second_factor,
+        )
+
+    def finish(self, second_factor: str, *, remember: bool = False) -> HttpResponse:
+        """Record the proved second factor and let allauth complete the sign-in; remember the
+        browser when asked and the policy allows it."""
+        user = self.login.user
+        record_factor(self.request, user, method="mfa", type=second_factor)
+        self.request.session.pop(OPTION_SESSION_KEY, None)
+        response = self.exit()
+        days = authentication_policy(user).remember_browser_days
+        if remember and days:
+            response.set_cookie(
+                TRUST_COOKIE,
+                signing.dumps(_trust_value(user), salt=TRUST_SALT),
+                max_age=days * 24 * 60 * 60,
+                secure=self.request.is_secure(),
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+
+def _trust_value(user) -> dict:
     # The password hash is part of the signed value, so a password change ends the trust.
-    return signing.dumps(
-        {"user": user.pk, "password": user.password[-12:]}, salt="security_info.trusted"
-    )
+    return {"user": user.pk, "password": user.password[-12:]}
 
 
-def is_trusted_browser(request, user, policy) -> bool:
+def is_remembered_browser(request: HttpRequest, user, policy) -> bool:
     """Tell whether this browser was remembered after a multi-factor sign-in, within policy."""
     if not policy.remember_browser_days or TRUST_COOKIE not in request.COOKIES:
         return False
     try:
         value = signing.loads(
             request.COOKIES[TRUST_COOKIE],
-            salt="security_info.trusted",
+            salt=TRUST_SALT,
             max_age=policy.remember_browser_days * 24 * 60 * 60,
         )
     except signing.BadSignature:
         return False
-    return value == {"user": user.pk, "password": user.password[-12:]}
+    return value == _trust_value(user)

@@ -1,25 +1,19 @@
 from django.urls import path
 
-from security_info.views import (
-    app_passwords,
-    authenticator,
-    email,
-    outbox,
-    page,
-    passkeys,
-    password,
-    phones,
-    questions,
-    recovery_codes,
-    reset,
-    setup,
-    temporary_pass,
-    verify,
-)
+from security_info.app_passwords import views as app_passwords
+from security_info.authenticator import views as authenticator
+from security_info.email import views as email
+from security_info.passkeys import views as passkeys
+from security_info.phones import views as phones
+from security_info.recovery_codes import views as recovery_codes
+from security_info.security_questions import views as questions
+from security_info.temporary_pass import views as temporary_pass
+from security_info.views import page, verify
 
 app_name = "security_info"
 
-# Sign-in: the second step after the password (public: the user is not signed in yet).
+# Sign-in: the second step after the password (public: the user is not signed in yet), mounted
+# under /accounts/ as the "sign_in" namespace.
 sign_in_urlpatterns = [
     path("verify/", verify.sign_in_verify, name="verify"),
     path("verify/switch/", verify.sign_in_switch, name="switch"),
@@ -32,15 +26,6 @@ sign_in_urlpatterns = [
     path("passkey/", passkeys.sign_in, name="passkey"),
     path("verify/passkey/options/", passkeys.verify_options, name="passkey_verify_options"),
     path("verify/passkey/", passkeys.verify, name="passkey_verify"),
-    # Self-service password reset ("Forgot my password"; replaces allauth's email link): the
-    # address, one or two verification gates, a new password.
-    path("password/reset/", reset.start, name="reset"),
-    path("password/reset/verify/", reset.choose, name="reset_choose"),
-    path("password/reset/code/", reset.code, name="reset_code"),
-    path("password/reset/questions/", reset.questions, name="reset_questions"),
-    path("password/reset/new/", reset.new_password, name="reset_new_password"),
-    path("password/reset/done/", reset.done, name="reset_done"),
-    path("password/reset/cancel/", reset.cancel, name="reset_cancel"),
 ]
 
 urlpatterns = [
@@ -48,7 +33,7 @@ urlpatterns = [
     path("verify/", verify.verify, name="verify"),
     path("verify/send/", verify.verify_send, name="verify_send"),
     path("default/", page.change_default, name="change_default"),
-    path("setup/", setup.setup, name="setup"),
+    path("setup/", page.setup, name="setup"),
     path("methods/<str:pk>/delete/", page.delete, name="delete"),
     # Authenticator apps
     path("authenticator/add/", authenticator.add, name="add_authenticator"),
@@ -92,9 +77,4 @@ urlpatterns = [
     path("passkeys/<str:pk>/rename/", passkeys.rename, name="rename_passkey"),
     path("verify/passkey/options/", passkeys.sudo_options, name="passkey_sudo_options"),
     path("verify/passkey/", passkeys.sudo, name="passkey_sudo"),
-    # Password: change it, with feedback on the new one's strength while it is typed
-    path("password/", password.change, name="change_password"),
-    path("password/strength/", password.check_strength, name="password_strength"),
-    # Development
-    path("outbox/", outbox.outbox, name="outbox"),
 ]

@@ -10,7 +10,9 @@ class LogAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
-        return [field.name for field in self.model._meta.fields]
+        return [field.name for field in self.model._meta.fields] + list(self.extra_readonly)
+
+    extra_readonly: tuple[str, ...] = ()
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -49,5 +51,6 @@ class SecurityEventAdmin(LogAdmin):
 
     list_display = ["created_at", "user", "kind", "detail", "actor", "ip", "country"]
     list_filter = ["kind", "created_at"]
-    search_fields = ["user__email", "detail", "ip"]
+    search_fields = ["user__email", "ip"]
     list_select_related = ["user", "actor"]
+    extra_readonly = ("detail",)

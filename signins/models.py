@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, override
 from django.utils.translation import gettext_lazy as _
 
 
@@ -105,7 +107,9 @@ class SecurityEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events"
     )
     kind = models.CharField(_("what"), max_length=32, choices=Kind)
-    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    # The particulars, worded only when shown (in the reader's language): see `detail`. Labels
+    # are kept as {"msgid": …}, their untranslated text; numbers and names as they are.
+    params = models.JSONField(_("particulars"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
@@ -127,3 +131,39 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def storable(params: dict) -> dict:
+        """Keep lazy labels as their untranslated text, to be translated when shown."""
+        with override(None):
+            return {
+                key: {"msgid": str(value)} if isinstance(value, Promise) else value
+                for key, value in params.items()
+                if value not in (None, "")
+            }
+
+    @property
+    def detail(self) -> str:
+        """Word the particulars in the active language, e.g. "Phone: +44 7700 900123"."""
+        params = {key: _shown(value) for key, value in self.params.items()}
+        if "text" in params:  # recorded before events kept their particulars apart
+            return str(params["text"])
+        if self.kind == self.Kind.TEMPORARY_PASS_ISSUED and "minutes" in params:
+            if params.get("one_time"):
+                return gettext("valid for %(minutes)s minutes, single use") % params
+            return gettext("valid for %(minutes)s minutes") % params
+        if self.kind == self.Kind.METHODS_RESET and "methods" in params:
+            return (
+                gettext("%(methods)s methods and %(app_passwords)s app passwords deleted") % params
+            )
+        if "method" in params and "channel" in params and "detail" in params:
+            return gettext("%(method)s, %(channel)s: %(detail)s") % params
+        if "method" in params and "detail" in params:
+            return gettext("%(method)s: %(detail)s") % params
+        return str(params.get("method", ""))
+
+
+def _shown(value):
+    if isinstance(value, dict) and "msgid" in value:
+        return gettext(value["msgid"])
+    return value

@@ -1,7 +1,13 @@
+"""Recording sign-in attempts and security changes, for every app: the functions here are the
+only way they are written. Their wording and mail templates live in this app too."""
+
+import ipaddress
 import logging
 import re
+from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -9,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from portal.browsers import parse_user_agent
+from portal.delivery import DeliveryFailed, send_mail
 from portal.http import client_ip
 from signins.geo import country_of
 from signins.models import SecurityEvent, SignInEvent
@@ -64,18 +71,64 @@ def record_sign_in(
     )
 
 
+def record_failed_sign_in(
+    request: HttpRequest,
+    reason: SignInEvent.Reason,
+    *,
+    user=None,
+    email: str = "",
+    method: str = "password",
+    second_factor: str = "",
+    app: SignInEvent.App | None = None,
+) -> SignInEvent:
+    """Write one failed attempt: at the first factor (`method`) or, with `second_factor`, at
+    the second. The application is read off the request unless given."""
+    return record_sign_in(
+        request,
+        result=SignInEvent.Result.FAILURE,
+        reason=reason,
+        user=user,
+        email=email,
+        app=app or sign_in_app(request),
+        method=method,
+        second_factor=second_factor,
+    )
+
+
+def signed_in_from_lately(user, ip: str | None, within: timedelta) -> bool:
+    """Tell whether the user signed in successfully from this address (IPv6: its /64) lately."""
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return False
+    recent = SignInEvent.objects.filter(
+        user=user,
+        result=SignInEvent.Result.SUCCESS,
+        created_at__gte=timezone.now() - within,
+    )
+    if address.version == 4 or address.ipv4_mapped:
+        return recent.filter(ip=ip).exists()
+    # Stored IPv6 addresses are compressed text, so a /64 cannot be matched as a prefix in
+    # SQL: compare the user's few recent IPv6 addresses here instead.
+    network = ipaddress.ip_network(f"{address}/64", strict=False)
+    seen = recent.filter(ip__contains=":").order_by().values_list("ip", flat=True).distinct()
+    return any(ipaddress.ip_address(other) in network for other in seen)
+
+
 def record_security_event(
     request: HttpRequest,
     user,
     kind: SecurityEvent.Kind,
-    detail: str = "",
     *,
     notify: bool = True,
+    **params,
 ) -> SecurityEvent:
     """Log a change to how the user signs in and, by default, tell them by email.
 
-    The event is written in the caller's transaction; the email goes out only once that
-    transaction commits, so a rolled-back change never announces itself.
+    `params` are its particulars: `method` (a kind's lazy label) with a `detail` (a number, a
+    name), and so on; they are worded when shown, in the reader's language (see
+    SecurityEvent.detail). The event is written in the caller's transaction; the email goes out
+    only once that transaction commits, so a rolled-back change never announces itself.
     """
     ip = client_ip(request)
     browser = parse_user_agent(request.META.get("HTTP_USER_AGENT", ""))
@@ -83,21 +136,29 @@ def record_security_event(
     event = SecurityEvent.objects.create(
         user=user,
         kind=kind,
-        detail=detail[:200],
+        params=SecurityEvent.storable(params),
         ip=ip,
         country=country_of(ip),
         browser=browser.label[:128],
         actor=actor,
     )
     if notify:
-        transaction.on_commit(partial(_send_notification, event, request.build_absolute_uri("/")))
+        transaction.on_commit(partial(_send_notification, event, site_url(request)))
     return event
 
 
-def _send_notification(event: SecurityEvent, site_url: str) -> None:
-    from security_info.delivery import DeliveryFailed, send_mail
+def site_url(request: HttpRequest) -> str:
+    """The portal's address as this request reached it, e.g. "https://account.example.com"."""
+    return request.build_absolute_uri("/").rstrip("/")
 
-    context = {"event": event, "user": event.user, "site_url": site_url}
+
+def _send_notification(event: SecurityEvent, site_url: str) -> None:
+    context = {
+        "event": event,
+        "user": event.user,
+        "site_url": site_url,
+        "site_name": settings.SITE_NAME,
+    }
     with (
         translation.override(event.user.preferred_language or None),
         timezone.override(event.user.time_zone or None),

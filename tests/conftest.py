@@ -6,6 +6,7 @@ import socket
 import pytest
 from django.core.cache import cache
 
+from portal import ratelimits
 from tests.factories import make_organization, make_user
 
 
@@ -49,9 +50,11 @@ def _fast_and_clean(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-    cache.clear()  # rate-limit counters and anything else must not leak between tests
+    cache.clear()  # nothing cached may leak between tests
+    ratelimits.reset_all()  # nor any rate-limit count
     yield
     cache.clear()
+    ratelimits.reset_all()
 
 
 @pytest.fixture

@@ -468,7 +468,7 @@ def allow_password_only(user) -> str:
     from django.apps import apps
     from django.core.exceptions import FieldDoesNotExist
 
-    from organizations.models import get_home_organization
+    from organizations.policies import home_organization as get_home_organization
 
     try:
         policy = apps.get_model("organizations", "AuthenticationPolicy")

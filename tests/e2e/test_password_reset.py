@@ -5,7 +5,7 @@ import re
 import pytest
 
 from organizations.models import AuthenticationPolicy, Organization
-from security_info.delivery import recent_outbox
+from portal.delivery import recent_outbox
 from security_info.models import SecurityQuestion
 from tests.factories import make_organization
 from tests.security_info.conftest import add_phone
@@ -25,13 +25,13 @@ def test_a_user_resets_a_forgotten_password_with_a_text(
     base = live_server.url
     page.goto(base + "/accounts/login/")
     page.get_by_role("link", name="Forgot my password").click()
-    page.wait_for_url(base + "/accounts/password/reset/")
+    page.wait_for_url(base + "/password/reset/")
     axe(page)
     screenshot(page, "reset-start")
 
     page.get_by_label("Email address").fill(employee.email)
     page.get_by_role("button", name="Next").click()
-    page.wait_for_url(base + "/accounts/password/reset/verify/")
+    page.wait_for_url(base + "/password/reset/verify/")
     assert page.get_by_text("Verification step 1 of 1").is_visible()
     assert page.get_by_role("link", name="Contact your organization's helpdesk").is_visible()
     axe(page)
@@ -39,7 +39,7 @@ def test_a_user_resets_a_forgotten_password_with_a_text(
 
     page.get_by_label("Text my mobile phone").check()
     page.get_by_role("button", name="Next").click()
-    page.wait_for_url(base + "/accounts/password/reset/code/")
+    page.wait_for_url(base + "/password/reset/code/")
     axe(page)
     screenshot(page, "reset-code")
     code = re.search(r"\d{6}", recent_outbox()[0]["body"])[0]
@@ -50,7 +50,7 @@ def test_a_user_resets_a_forgotten_password_with_a_text(
     page.get_by_label("Code").fill(code)
     page.get_by_role("button", name="Verify").click()
 
-    page.wait_for_url(base + "/accounts/password/reset/new/")
+    page.wait_for_url(base + "/password/reset/new/")
     axe(page)
     screenshot(page, "reset-new-password")
     page.get_by_label("New password", exact=True).fill("short")
@@ -62,7 +62,7 @@ def test_a_user_resets_a_forgotten_password_with_a_text(
     page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Finish").click()
 
-    page.wait_for_url(base + "/accounts/password/reset/done/")
+    page.wait_for_url(base + "/password/reset/done/")
     assert page.get_by_role("heading", name="Your password has been reset").is_visible()
     axe(page)
     screenshot(page, "reset-done")
@@ -84,12 +84,12 @@ def test_the_questions_and_helpdesk_pages_pass_axe(live_server, page, employee, 
         SecurityQuestion(text=f"What was the name of your teacher in year {n}?") for n in range(4)
     )
     base = live_server.url
-    page.goto(base + "/accounts/password/reset/")
+    page.goto(base + "/password/reset/")
     page.get_by_label("Email address").fill("nobody@northwind.example")
     page.get_by_role("button", name="Next").click()
     page.get_by_label("Answer my security questions").check()
     page.get_by_role("button", name="Next").click()
-    page.wait_for_url(base + "/accounts/password/reset/questions/")
+    page.wait_for_url(base + "/password/reset/questions/")
     for field in page.locator("input[name^=answer_]").all():
         field.fill("my guess")
     page.get_by_role("button", name="Next").click()
@@ -103,7 +103,7 @@ def test_the_questions_and_helpdesk_pages_pass_axe(live_server, page, employee, 
         helpdesk_url="https://it.fabrikam.example/",
     )
     AuthenticationPolicy.objects.create(organization=closed, reset_enabled=False)
-    page.goto(base + "/accounts/password/reset/")
+    page.goto(base + "/password/reset/")
     page.get_by_label("Email address").fill("someone@fabrikam.example")
     page.get_by_role("button", name="Next").click()
     assert page.get_by_role("heading", name="Contact your helpdesk").is_visible()

@@ -6,7 +6,7 @@ import pyotp
 import pytest
 
 from organizations.models import AuthenticationPolicy
-from security_info.delivery import recent_outbox
+from portal.delivery import recent_outbox
 from tests.factories import PASSWORD, make_organization, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -232,7 +232,7 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serve_fake_twilio(settings, monkeypatch):
     """Run a fake Twilio and point the portal's Twilio sender at it for the duration."""
-    from security_info.delivery import _sender
+    from portal.delivery import _sender
 
     fake = FakeTwilio().start()
     settings.PHONE_BACKEND = "twilio"

@@ -104,7 +104,7 @@ def test_the_pages_that_exist_are_registered_in_order():
     assert [page.url_name for page in navigation.portal_pages()] == [
         "portal:overview",
         "security_info:index",
-        "security_info:change_password",
+        "password:change",
     ]
 
 

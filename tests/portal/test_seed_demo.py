@@ -6,11 +6,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from myaccount.management.commands.seed_demo import DEMO_PASSWORDS
 from organizations.models import Membership, Organization
 from portal.browsers import parse_user_agent
-from portal.management.commands.seed_demo import DEMO_PASSWORDS
+from portal.delivery import recent_outbox
 from portal.models import User
-from security_info.delivery import recent_outbox
 from signins.geo import country_of
 from signins.models import SignInEvent
 

@@ -5,7 +5,7 @@ import time
 import pyotp
 import pytest
 
-from security_info import crypto
+from portal import crypto
 from security_info.models import Method
 
 

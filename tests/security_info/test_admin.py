@@ -8,8 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from organizations.models import AuthenticationPolicy, Organization
-from security_info import crypto
-from security_info.admin import require_reregistration
+from portal import crypto
 from security_info.models import (
     AppPassword,
     Method,
@@ -17,6 +16,7 @@ from security_info.models import (
     SecurityQuestion,
     TemporaryAccessPass,
 )
+from security_info.services import require_reregistration
 from signins.models import SecurityEvent
 from tests.security_info.conftest import add_authenticator, add_phone
 

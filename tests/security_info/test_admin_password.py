@@ -7,7 +7,8 @@ from django.test import Client
 
 from organizations.models import AuthenticationPolicy, PasswordPolicy
 from portal.models import User
-from security_info.models import Lockout, Method, PasswordHistory
+from security_info.models import Method
+from security_info.password.models import Lockout, PasswordHistory
 from signins.models import SecurityEvent
 from tests.factories import PASSWORD
 from tests.security_info.conftest import add_authenticator
@@ -142,8 +143,8 @@ def test_the_user_signs_in_with_it_and_must_choose_their_own(admin_client, alice
     temporary = shown_password(act(admin_client, "reset_temporary_password", alice))
     user_client = Client()
     user_client.post("/accounts/login/", {"login": alice.email, "password": temporary})
-    assert user_client.get("/")["Location"] == "/security-info/password/"
-    page = user_client.get("/security-info/password/").content.decode()
+    assert user_client.get("/")["Location"] == "/password/"
+    page = user_client.get("/password/").content.decode()
     assert "Your administrator gave you a temporary password." in page
 
 

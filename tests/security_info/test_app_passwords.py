@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 
 from organizations.models import AuthenticationPolicy
-from security_info.app_passwords import generate, normalize
+from security_info.app_passwords.passwords import generate, normalize
 from security_info.models import AppPassword
 from signins.models import SecurityEvent, SignInEvent
 from tests.factories import PASSWORD
@@ -36,7 +36,7 @@ def create(client, name="Laptop mail") -> str:
 
 
 def make_app_password(user, name="App") -> AppPassword:
-    from security_info import crypto
+    from portal import crypto
 
     return AppPassword.objects.create(user=user, name=name, digest=crypto.digest(generate(), "x"))
 
@@ -325,7 +325,7 @@ def test_a_disabled_account_gets_403(sudo_client, client, alice):
 
 
 def test_too_many_attempts_for_one_account_get_429(sudo_client, client, alice, settings):
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "check_app_password": "3/m/key"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check_app_password": "3/m/key"}
     password = create(sudo_client)
     for _ in range(3):
         assert (
@@ -343,7 +343,7 @@ def test_too_many_attempts_for_one_account_get_429(sudo_client, client, alice, s
 
 
 def test_too_many_attempts_from_one_address_get_429(client, alice, bob, settings):
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "check_app_password": "2/m/ip"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check_app_password": "2/m/ip"}
     client.get(API_URL, **basic("alice@northwind.example", "abcd-efgh-ijkl-mnop"))
     client.get(API_URL, **basic("bob@northwind.example", "abcd-efgh-ijkl-mnop"))
     assert client.get(API_URL, **basic("carol@northwind.example", "x")).status_code == 429

@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from security_info import delivery
-from security_info.delivery import DeliveryFailed, recent_outbox
+from portal import delivery
+from portal.delivery import DeliveryFailed, recent_outbox
 
 
 def test_the_inline_backend_sends_at_once(db):
@@ -31,11 +31,11 @@ def test_a_provider_failure_is_reported_to_the_caller(db, settings):
 def test_the_development_outbox_lists_codes_before_signing_in(client, db, settings):
     settings.DEV_OUTBOX = True
     delivery.send_text("+447400123456", "Your verification code is 123456")
-    response = client.get("/security-info/outbox/")
+    response = client.get("/dev/outbox/")
     assert response.status_code == 200
     assert "Your verification code is 123456" in response.content.decode()
 
 
 def test_the_outbox_does_not_exist_outside_development(client, db, settings):
     settings.DEV_OUTBOX = False
-    assert client.get("/security-info/outbox/").status_code == 404
+    assert client.get("/dev/outbox/").status_code == 404

@@ -254,7 +254,7 @@ def test_verify_never_sends_people_off_site(client, alice):
 
 
 def test_sudo_by_phone_sends_a_code_only_on_request(client, alice):
-    from security_info.delivery import recent_outbox
+    from portal.delivery import recent_outbox
 
     phone = add_phone(alice, channel="sms", is_default=True)
     client.force_login(alice)

@@ -599,13 +599,14 @@ def test_malformed_sign_in_answers_get_a_message_not_an_error_page(client, db, b
 
 
 def test_passkey_sign_in_is_rate_limited_per_address(client, alice, settings):
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "passkey_login": "2/m/ip"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "passkey_login": "2/m/ip"}
     _method, key = add_passkey(alice)
     for _ in range(2):
         sign_in_with(client, SoftKey())
     response = sign_in_with(client, key)
     assert response.status_code == 429
-    assert "Too many attempts" in response.json()["error"]
+    assert response.json()["error"] == "rate_limited"
+    assert "Try again in 1 minute" in response.json()["message"]
     assert client.get("/").status_code == 302
     assert SignInEvent.objects.filter(reason="rate_limited", method="passkey").count() == 1
     elsewhere = Client(HTTP_HOST="localhost", REMOTE_ADDR="198.51.100.7")
@@ -613,7 +614,7 @@ def test_passkey_sign_in_is_rate_limited_per_address(client, alice, settings):
 
 
 def test_the_passkey_second_step_is_rate_limited_too(client, alice, settings):
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "passkey_login": "1/m/ip"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "passkey_login": "1/m/ip"}
     _method, key = add_passkey(alice, is_default=True)
     post_password(client)
     post_json(client, VERIFY_URL, {"credential": {}})

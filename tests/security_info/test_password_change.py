@@ -12,13 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from organizations.models import AuthenticationPolicy, PasswordPolicy
-from security_info import crypto
-from security_info.models import PasswordHistory, TemporaryAccessPass
+from portal import crypto
+from security_info.models import TemporaryAccessPass
+from security_info.password.models import PasswordHistory
 from signins.models import SecurityEvent
 from tests.factories import PASSWORD
 from tests.security_info.conftest import add_authenticator, mark_strong_sign_in
 
-URL = "/security-info/password/"
+URL = "/password/"
 NEW = "Blue-Kettle-Sings-42"
 
 
@@ -135,13 +136,13 @@ def test_without_a_password_an_old_sign_in_must_verify_first(client, alice):
     client.force_login(alice)
     mark_strong_sign_in(client, alice, seconds_ago=3600)
     response = client.get(URL)
-    assert response["Location"] == "/security-info/verify/?next=%2Fsecurity-info%2Fpassword%2F"
+    assert response["Location"] == "/security-info/verify/?next=%2Fpassword%2F"
 
 
 def test_someone_with_a_method_is_offered_to_verify_instead(alice_client, alice):
     add_authenticator(alice)
     html = alice_client.get(URL).content.decode()
-    assert 'href="/security-info/verify/?next=%2Fsecurity-info%2Fpassword%2F"' in html
+    assert 'href="/security-info/verify/?next=%2Fpassword%2F"' in html
 
 
 def test_a_wrong_current_password_changes_nothing(
@@ -167,8 +168,8 @@ def test_a_wrong_current_password_does_not_reveal_whether_the_new_one_was_used(a
 
 
 def test_current_password_guesses_are_rate_limited(alice_client, alice, settings):
-    settings.ACCOUNT_RATE_LIMITS = {
-        **settings.ACCOUNT_RATE_LIMITS,
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
         "check_current_password": "3/15m/key",
     }
     for _attempt in range(3):
@@ -249,7 +250,7 @@ def test_a_huge_new_password_is_refused_before_any_hashing(alice_client, alice, 
     def no_hashing(*args, **kwargs):
         raise AssertionError("a 10 KB password reached the history check")
 
-    monkeypatch.setattr("security_info.passwords._was_used_before", no_hashing)
+    monkeypatch.setattr("security_info.password.passwords._was_used_before", no_hashing)
     huge = "x" * 10_000
     response = change(alice_client, current=PASSWORD, new=huge)
     assert response.status_code == 200
@@ -285,7 +286,7 @@ def test_the_page_lists_the_rules(alice_client, northwind):
     assert "At least 14 characters" in html
     assert "<li>A digit</li>" in html
     assert "<li>Not one of your recent passwords</li>" in html
-    assert 'data-url="/security-info/password/strength/"' in html
+    assert 'data-url="/password/strength/"' in html
     assert "security_info/password_strength.js" in html
 
 
@@ -330,7 +331,7 @@ def test_the_security_info_page_links_here_with_the_date(sudo_client, alice):
 
 # Strength feedback while typing ------------------------------------------------------------
 
-STRENGTH_URL = "/security-info/password/strength/"
+STRENGTH_URL = "/password/strength/"
 
 
 def strength(client, password, **extra):
@@ -386,7 +387,7 @@ def test_strength_skips_the_reuse_check_which_hashes(alice_client, monkeypatch):
     def no_hashing(*args, **kwargs):
         raise AssertionError("the strength check hashed the password")
 
-    monkeypatch.setattr("security_info.passwords._was_used_before", no_hashing)
+    monkeypatch.setattr("security_info.password.passwords._was_used_before", no_hashing)
     assert strength(alice_client, PASSWORD).status_code == 200
 
 
@@ -416,12 +417,17 @@ def test_strength_copes_with_odd_characters(alice_client):
 
 
 def test_strength_checks_are_rate_limited(alice_client, settings):
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "strength_check": "2/m/ip"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "strength_check": "2/m/ip"}
     assert strength(alice_client, "one").status_code == 200
     assert strength(alice_client, "two").status_code == 200
     response = strength(alice_client, "three")
     assert response.status_code == 429
-    assert response.json() == {"error": "Too many checks. Wait a minute, then try again."}
+    assert response.json() == {
+        "error": "rate_limited",
+        "message": "For your security we have paused this for now. Try again in 1 minute.",
+        "retry_after": 60,
+    }
+    assert response["Retry-After"] == "60"
 
 
 def test_strength_is_for_signed_in_people_only(client, db):

@@ -7,13 +7,13 @@ from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
 
 from organizations.models import AuthenticationPolicy, PasswordPolicy
-from security_info import crypto
-from security_info.apps import MUST_CHANGE_PASSWORD_SESSION_KEY
+from portal import crypto
 from security_info.models import TemporaryAccessPass
+from security_info.password.apps import MUST_CHANGE_PASSWORD_SESSION_KEY
 from tests.factories import PASSWORD
 from tests.security_info.conftest import add_authenticator
 
-URL = "/security-info/password/"
+URL = "/password/"
 NEW = "Blue-Kettle-Sings-42"
 
 
@@ -79,7 +79,7 @@ def test_signing_out_stays_possible(client, expiring):
 def test_the_strength_check_stays_available(client, expiring):
     sign_in(client)
     response = client.post(
-        "/security-info/password/strength/", {"password": "x"}, content_type="application/json"
+        "/password/strength/", {"password": "x"}, content_type="application/json"
     )
     assert response.status_code == 200
 

@@ -6,7 +6,7 @@ from organizations.models import PasswordPolicy
 from tests.factories import PASSWORD, make_user
 from tests.security_info.conftest import mark_strong_sign_in
 
-URL = "/security-info/password/"
+URL = "/password/"
 BANNED = (
     "Your password contains a word, name or pattern that makes it easy to guess. "
     "Choose a different password."

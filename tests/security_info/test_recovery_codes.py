@@ -7,7 +7,7 @@ from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
 
 from organizations.models import AuthenticationPolicy
-from security_info import crypto
+from portal import crypto
 from security_info.models import RecoveryCode
 from signins.models import SecurityEvent, SignInEvent
 from tests.factories import PASSWORD
@@ -257,8 +257,8 @@ def test_it_warns_after_signing_in_when_few_codes_are_left(client, alice):
 
 
 def test_guessing_is_rate_limited(client, alice, settings):
-    settings.ACCOUNT_RATE_LIMITS = {
-        **settings.ACCOUNT_RATE_LIMITS,
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
         "check_recovery_code": "2/m/key",
     }
     add_authenticator(alice)

@@ -5,8 +5,9 @@ from django.core import mail
 from django.test import RequestFactory
 
 from organizations.models import AuthenticationPolicy
+from portal.ratelimits import RateLimited
 from security_info.models import SecurityAnswer, SecurityQuestion
-from security_info.questions import TooManyGuesses, check_answers, normalize_answer, save_answers
+from security_info.security_questions.answers import check_answers, normalize_answer, save_answers
 from signins.models import SecurityEvent
 from tests.factories import make_user
 from tests.security_info.conftest import mark_strong_sign_in
@@ -262,15 +263,15 @@ def test_a_staff_account_never_passes(admin_user):
 
 
 def test_check_answers_is_rate_limited_per_user(alice, settings):
-    settings.ACCOUNT_RATE_LIMITS = {
-        **settings.ACCOUNT_RATE_LIMITS,
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
         "check_security_answers": "3/h/key",
     }
     questions = pool(3)
     save_answers(sign_in_request(alice), alice, list(zip(questions, ANSWERS, strict=False)))
     for _ in range(3):
         assert not check_answers(sign_in_request(alice), alice, {questions[0].pk: "wrong"})
-    with pytest.raises(TooManyGuesses):
+    with pytest.raises(RateLimited):
         check_answers(sign_in_request(alice), alice, {questions[0].pk: "Paris"})
     # Another account is not locked by her attempts.
     carol = make_user("carol@northwind.example")
@@ -278,12 +279,12 @@ def test_check_answers_is_rate_limited_per_user(alice, settings):
 
 
 def test_check_answers_is_rate_limited_per_address(alice, bob, settings):
-    settings.ACCOUNT_RATE_LIMITS = {
-        **settings.ACCOUNT_RATE_LIMITS,
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
         "check_security_answers": "2/h/ip",
     }
     question = pool(1)[0]
     check_answers(sign_in_request(alice), alice, {question.pk: "a"})
     check_answers(sign_in_request(bob), bob, {question.pk: "b"})
-    with pytest.raises(TooManyGuesses):
+    with pytest.raises(RateLimited):
         check_answers(sign_in_request(alice), alice, {question.pk: "c"})

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
 
-from security_info import crypto
+from portal import crypto
 from security_info.models import TemporaryAccessPass
 from signins.models import SecurityEvent, SignInEvent
 from tests.security_info.conftest import add_authenticator, mark_strong_sign_in
@@ -131,8 +131,8 @@ def test_a_disabled_account_is_refused(client, alice):
 
 
 def test_guessing_is_rate_limited(client, alice, settings):
-    settings.ACCOUNT_RATE_LIMITS = {
-        **settings.ACCOUNT_RATE_LIMITS,
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
         "check_temporary_pass": "2/m/key",
     }
     give_pass(alice)

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from security_info import delivery
+from portal import delivery
 from security_info.models import Method
 from signins.models import SecurityEvent
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, serve_fake_twilio

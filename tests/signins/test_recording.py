@@ -72,7 +72,7 @@ def test_a_disabled_account_is_recorded(client, alice):
 
 
 def test_a_rate_limited_attempt_is_recorded(client, alice, settings):
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "5/m/ip"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_failed": "5/m/ip"}
     for _ in range(5):
         sign_in(client, "alice@northwind.example", "wrong")
     sign_in(client, "alice@northwind.example")
@@ -82,7 +82,7 @@ def test_a_rate_limited_attempt_is_recorded(client, alice, settings):
 
 
 def test_a_flood_from_one_address_is_turned_away_and_recorded(client, db, settings):
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "2/m/ip"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": "2/m/ip"}
     for _ in range(2):
         sign_in(client, "someone@northwind.example", "x")
     response = sign_in(client, "someone@northwind.example", "x")
@@ -93,7 +93,7 @@ def test_a_flood_from_one_address_is_turned_away_and_recorded(client, db, settin
 
 
 def test_a_flood_with_a_garbage_address_is_recorded_cleanly(client, db, settings):
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "1/m/ip"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": "1/m/ip"}
     sign_in(client, "someone@northwind.example", "x")
     response = sign_in(client, "evil\x00@northwind.example\x07", "x")
     assert response.status_code == 429

@@ -1,0 +1,128 @@
+"""How one-time codes reach people: text messages, phone calls and email.
+
+Sending goes through Django's tasks framework. With the immediate backend (the default) a
+provider failure is known at once and raised as DeliveryFailed, so the page can say so and
+nothing is registered; with a queue backend the task runs in the worker, and a failure there
+is not seen by the page that queued it.
+
+PHONE_BACKEND selects the provider: "console" (development: prints, and lists the message on
+the DEBUG-only outbox page) or "twilio" (production).
+"""
+
+import logging
+from functools import cache
+
+from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.tasks import TaskResultStatus, task
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_CACHE_KEY = "portal:outbox"
+OUTBOX_SIZE = 50
+
+
+class DeliveryFailed(Exception):
+    """The provider refused or could not be reached; the code did not go out."""
+
+
+class ConsoleSender:
+    """Print messages and keep the last few for the development outbox page."""
+
+    def send_text(self, to: str, body: str) -> None:
+        self._keep("text", to, body)
+
+    def place_call(self, to: str, words: str, extension: str = "") -> None:
+        self._keep("call", f"{to} ext. {extension}" if extension else to, words)
+
+    def _keep(self, channel: str, to: str, body: str) -> None:
+        logger.info("%s to %s: %s", channel, to, body)
+        outbox = django_cache.get(OUTBOX_CACHE_KEY, [])
+        outbox.insert(0, {"channel": channel, "to": to, "body": body, "at": timezone.now()})
+        django_cache.set(OUTBOX_CACHE_KEY, outbox[:OUTBOX_SIZE], timeout=60 * 60)
+
+
+class TwilioSender:
+    """Send through Twilio's Messages and Calls APIs with the official client."""
+
+    def __init__(self) -> None:
+        from twilio.rest import Client
+
+        http_client = None
+        if settings.TWILIO_API_BASE:
+            from portal.twilio_http import LocalTwilioHttpClient
+
+            http_client = LocalTwilioHttpClient(settings.TWILIO_API_BASE)
+        self.client = Client(
+            settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client
+        )
+
+    def send_text(self, to: str, body: str) -> None:
+        self.client.messages.create(to=to, from_=settings.TWILIO_FROM_NUMBER, body=body)
+
+    def place_call(self, to: str, words: str, extension: str = "") -> None:
+        from twilio.twiml.voice_response import VoiceResponse
+
+        twiml = VoiceResponse()
+        twiml.say(words, loop=2)  # read twice: people reach for a pen after the first time
+        # "w" waits half a second: let the switchboard answer before dialling the extension.
+        dial = {"send_digits": f"wwww{extension}"} if extension else {}
+        self.client.calls.create(to=to, from_=settings.TWILIO_FROM_NUMBER, twiml=str(twiml), **dial)
+
+
+@cache
+def _sender(backend: str):
+    if backend == "twilio":
+        return TwilioSender()
+    if backend == "console":
+        return ConsoleSender()
+    raise DeliveryFailed("phone methods are turned off (PHONE_BACKEND=none)")
+
+
+def phone_sender():
+    return _sender(settings.PHONE_BACKEND)
+
+
+@task
+def send_text_task(to: str, body: str) -> None:
+    phone_sender().send_text(to, body)
+
+
+@task
+def place_call_task(to: str, words: str, extension: str = "") -> None:
+    phone_sender().place_call(to, words, extension)
+
+
+@task
+def send_mail_task(to: str, subject: str, body: str) -> None:
+    from django.core.mail import EmailMessage
+
+    EmailMessage(subject=subject, body=body, to=[to]).send()
+
+
+def _run(task_function, **kwargs) -> None:
+    try:
+        result = task_function.enqueue(**kwargs)
+    except Exception as e:  # a queue that cannot take the task is a failed delivery too
+        raise DeliveryFailed(str(e)) from e
+    if result.status == TaskResultStatus.FAILED:
+        errors = "; ".join(error.exception_class_path for error in result.errors)
+        logger.warning("delivery failed: %s", errors)
+        raise DeliveryFailed(errors)
+
+
+def send_text(to: str, body: str) -> None:
+    _run(send_text_task, to=to, body=body)
+
+
+def place_call(to: str, words: str, extension: str = "") -> None:
+    _run(place_call_task, to=to, words=words, extension=extension)
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    _run(send_mail_task, to=to, subject=subject, body=body)
+
+
+def recent_outbox() -> list[dict]:
+    return django_cache.get(OUTBOX_CACHE_KEY, [])

@@ -1,0 +1,168 @@
+"""Rate limits: one way to count attempts, one exception, one answer.
+
+Each action has its rates in settings.RATE_LIMITS, written "20/h/ip,5/15m/key": at most 20 an
+hour from one client address and 5 in 15 minutes for one key (an account, a phone number, a
+typed address; "user" counts per signed-in user). `consume()` counts an attempt against every
+rate of the action, or raises RateLimited with the seconds until the exhausted rate lets one
+through again. RateLimitMiddleware answers it the same way wherever it is raised: the "Too many
+attempts" page, or JSON for the API and for scripts, with a matching Retry-After header.
+
+Counts are kept in a moving window (the `limits` library): an attempt counts for exactly the
+period after it, so the time to wait is exact. They live in Redis when REDIS_URL is set, so
+every worker shares them, else in this process's memory. Keys are hashed: no address or phone
+number is stored in the clear.
+"""
+
+import hashlib
+import ipaddress
+import math
+import time
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+from django.utils.translation import ngettext
+from limits import RateLimitItem, RateLimitItemPerSecond, storage, strategies
+
+from portal.http import client_ip
+
+_UNITS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
+_SCOPES = ("ip", "key", "user")
+
+
+class RateLimited(Exception):
+    """Too many attempts at `action` lately; `retry_after` is how many seconds to wait."""
+
+    def __init__(self, action: str, retry_after: int) -> None:
+        super().__init__(f"{action}: retry after {retry_after} s")
+        self.action = action
+        self.retry_after = retry_after
+
+    @property
+    def message(self) -> str:
+        """Say how long to wait, in the unit people think in: seconds, minutes or hours."""
+        seconds = self.retry_after
+        if seconds < 60:
+            return ngettext(
+                "For your security we have paused this for now. Try again in %(count)d second.",
+                "For your security we have paused this for now. Try again in %(count)d seconds.",
+                seconds,
+            ) % {"count": seconds}
+        minutes = math.ceil(seconds / 60)
+        if minutes < 120:
+            return ngettext(
+                "For your security we have paused this for now. Try again in %(count)d minute.",
+                "For your security we have paused this for now. Try again in %(count)d minutes.",
+                minutes,
+            ) % {"count": minutes}
+        hours = math.ceil(minutes / 60)
+        return ngettext(
+            "For your security we have paused this for now. Try again in %(count)d hour.",
+            "For your security we have paused this for now. Try again in %(count)d hours.",
+            hours,
+        ) % {"count": hours}
+
+
+@dataclass(frozen=True)
+class Rate:
+    amount: int  # 0 refuses every attempt
+    seconds: int
+    scope: str  # "ip", "key" or "user"
+
+    @property
+    def item(self) -> RateLimitItem:
+        return RateLimitItemPerSecond(self.amount, self.seconds)
+
+
+def consume(request: HttpRequest, action: str, key: str | None = None, *, dry_run=False) -> None:
+    """Count one attempt at `action`, or raise RateLimited if one of its rates is used up.
+
+    A "key" rate counts per `key` and a "user" rate per signed-in user; either is skipped when
+    there is none. With `dry_run`, nothing is counted: only whether an attempt would be refused.
+    """
+    for rate in rates(action):
+        identity = _identity(request, rate.scope, key)
+        if identity is None:
+            continue
+        if rate.amount == 0:
+            raise RateLimited(action, rate.seconds)
+        allowed = (
+            _limiter().test(rate.item, action, rate.scope, identity)
+            if dry_run
+            else _limiter().hit(rate.item, action, rate.scope, identity)
+        )
+        if not allowed:
+            stats = _limiter().get_window_stats(rate.item, action, rate.scope, identity)
+            raise RateLimited(action, max(1, math.ceil(stats.reset_time - time.time())))
+
+
+def clear(request: HttpRequest, action: str, key: str | None = None) -> None:
+    """Forget the attempts counted for `action` from this request's client, user and key."""
+    for rate in rates(action):
+        identity = _identity(request, rate.scope, key)
+        if identity is not None and rate.amount:
+            _limiter().clear(rate.item, action, rate.scope, identity)
+
+
+def reset_all() -> None:
+    """Forget every count (the test suite starts each test with none)."""
+    _limiter().storage.reset()
+
+
+def rates(action: str) -> tuple[Rate, ...]:
+    """Return the action's rates from settings.RATE_LIMITS; an unknown action is an error."""
+    try:
+        spec = settings.RATE_LIMITS[action]
+    except KeyError:
+        raise ImproperlyConfigured(f"RATE_LIMITS has no rates for {action!r}") from None
+    return _parse_all(spec, action)
+
+
+@cache
+def _parse_all(spec: str, action: str) -> tuple[Rate, ...]:
+    return tuple(_parse(part.strip(), action) for part in spec.split(",") if part.strip())
+
+
+def _parse(text: str, action: str) -> Rate:
+    try:
+        amount, period, scope = text.split("/")
+        count = period[:-1] or "1"
+        seconds = int(count) * _UNITS[period[-1]]
+        rate = Rate(int(amount), seconds, scope)
+    except (ValueError, KeyError, IndexError):
+        raise ImproperlyConfigured(f"RATE_LIMITS[{action!r}]: cannot read {text!r}") from None
+    if scope not in _SCOPES or rate.amount < 0 or rate.seconds < 1:
+        raise ImproperlyConfigured(f"RATE_LIMITS[{action!r}]: cannot read {text!r}")
+    return rate
+
+
+def _identity(request: HttpRequest, scope: str, key: str | None) -> str | None:
+    if scope == "ip":
+        value = _network(client_ip(request))
+    elif scope == "user":
+        user = getattr(request, "user", None)
+        value = str(user.pk) if user is not None and user.is_authenticated else None
+    else:
+        value = key
+    if value is None:
+        return None
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()[:32]
+
+
+def _network(ip: str | None) -> str:
+    """Count an IPv6 client by its /64, which one customer usually holds whole."""
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return "unknown"
+    if address.version == 6 and not address.ipv4_mapped:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+@cache
+def _limiter() -> strategies.MovingWindowRateLimiter:
+    uri = settings.REDIS_URL or "memory://"
+    return strategies.MovingWindowRateLimiter(storage.storage_from_string(uri))

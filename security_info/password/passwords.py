@@ -1,0 +1,215 @@
+"""Passwords: the organization's rules, the history that forbids reuse, and setting a new one.
+
+`PolicyPasswordValidator` is in AUTH_PASSWORD_VALIDATORS, so every way of choosing a password
+(change, reset, admin forms) applies the same rules. `set_password()` is the one way the portal
+gives a user a new password: it keeps the history, stamps the date, lifts a lockout, records
+the change and tells the user.
+"""
+
+import secrets
+import string
+from datetime import timedelta
+
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.hashers import check_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from organizations.policies import password_policy
+from portal.authentication import first_factor
+from security_info.password.models import Lockout, PasswordHistory
+from signins.models import SecurityEvent
+from signins.services import record_security_event
+
+# Kept whatever the policy's N, so raising N later still has history to check against.
+HISTORY_KEPT = 24
+
+
+class PolicyPasswordValidator:
+    """Apply the user's organization password policy; say exactly which rule failed."""
+
+    def validate(self, password: str, user=None, *, check_history: bool = True) -> None:
+        """Raise every failed rule's message; `check_history=False` skips the costly reuse check
+        (it hashes the password once per remembered one), for feedback while typing."""
+        policy = password_policy(user)
+        errors = []
+        if len(password) < policy.min_length:
+            errors.append(
+                ngettext(
+                    "Use at least %(count)d character.",
+                    "Use at least %(count)d characters.",
+                    policy.min_length,
+                )
+                % {"count": policy.min_length}
+            )
+        if len(password) > policy.max_length:
+            errors.append(_("Use at most %(count)d characters.") % {"count": policy.max_length})
+        for required, present, message in [
+            (
+                policy.require_lowercase,
+                any(c.islower() for c in password),
+                _("Include a lower-case letter."),
+            ),
+            (
+                policy.require_uppercase,
+                any(c.isupper() for c in password),
+                _("Include an upper-case letter."),
+            ),
+            (policy.require_digit, any(c.isdigit() for c in password), _("Include a digit.")),
+            (
+                policy.require_symbol,
+                any(not c.isalnum() for c in password),
+                _("Include a symbol, such as ! or #."),
+            ),
+        ]:
+            if required and not present:
+                errors.append(message)
+        folded = password.casefold()
+        if any(word in folded for word in policy.banned_word_list + _personal_words(user)):
+            errors.append(
+                _(
+                    "Your password contains a word, name or pattern that makes it easy to guess. Choose a different password."
+                )
+            )
+        if (
+            check_history
+            and user is not None
+            and user.pk
+            and _was_used_before(user, password, policy.history_count)
+        ):
+            errors.append(
+                ngettext(
+                    "You used this password before. Choose one you have not used.",
+                    "You used this password in your last %(count)d passwords. Choose one you have not used.",
+                    policy.history_count,
+                )
+                % {"count": policy.history_count}
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def get_help_text(self) -> str:
+        return _("Your organization's password rules apply.")
+
+
+def _personal_words(user) -> list[str]:
+    """The user's own names and email name: none of them belongs in their password."""
+    if user is None:
+        return []
+    local = user.email.partition("@")[0]
+    candidates = [user.given_name, user.surname, user.display_name, local, *local.split(".")]
+    words = {part.casefold() for value in candidates for part in value.split() if part}
+    return sorted(word for word in words if len(word) >= 4)
+
+
+def _was_used_before(user, password: str, count: int) -> bool:
+    if count <= 0:
+        return False
+    hashes = [user.password] if user.has_usable_password() else []
+    hashes += list(
+        PasswordHistory.objects.filter(user=user).values_list("password_hash", flat=True)[
+            : max(count - 1, 0)
+        ]
+    )
+    return any(check_password(password, encoded) for encoded in hashes[:count] if encoded)
+
+
+def requirements(user) -> list[str]:
+    """Describe the rules in words, for the form's help text."""
+    policy = password_policy(user)
+    rules = [
+        ngettext("At least %(count)d character", "At least %(count)d characters", policy.min_length)
+        % {"count": policy.min_length}
+    ]
+    for required, text in [
+        (policy.require_lowercase, _("a lower-case letter")),
+        (policy.require_uppercase, _("an upper-case letter")),
+        (policy.require_digit, _("a digit")),
+        (policy.require_symbol, _("a symbol")),
+    ]:
+        if required:
+            rules.append(text)
+    if policy.history_count:
+        rules.append(_("not one of your recent passwords"))
+    return rules
+
+
+def is_expired(user) -> bool:
+    """Tell whether the user's password is older than the policy allows."""
+    policy = password_policy(user)
+    if not policy.expiry_days or user.password_changed_at is None:
+        return False
+    return timezone.now() - user.password_changed_at > timedelta(days=policy.expiry_days)
+
+
+def must_change(request, user) -> str:
+    """Tell why the password must change right after this sign-in ("temporary", "expired"),
+    or "" when it need not (an interrupt). Only after a password: it was typed just now, so the
+    change page does not ask for it again."""
+    if first_factor(request, user) != "password":
+        return ""
+    if user.must_change_password:
+        return "temporary"
+    return "expired" if is_expired(user) else ""
+
+
+@transaction.atomic
+def set_password(
+    request, user, raw_password: str, *, kind=SecurityEvent.Kind.PASSWORD_CHANGED, notify=True
+) -> None:
+    """Give the user a new password (validated by the caller's form).
+
+    The old hash joins the history; every other session of the user ends (Django ties
+    sessions to the password hash), the current one is kept when it is the user's own.
+    """
+    if user.has_usable_password():
+        PasswordHistory.objects.create(user=user, password_hash=user.password)
+        stale = PasswordHistory.objects.filter(user=user).values_list("pk", flat=True)[
+            HISTORY_KEPT:
+        ]
+        PasswordHistory.objects.filter(pk__in=list(stale)).delete()
+    user.set_password(raw_password)
+    user.password_changed_at = timezone.now()
+    user.must_change_password = False
+    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    Lockout.objects.filter(user=user).delete()
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        update_session_auth_hash(request, user)
+    record_security_event(request, user, kind, notify=notify)
+
+
+TEMPORARY_PASSWORD_LENGTH = 16
+# Symbols only where the policy demands one: a temporary password is read out or typed over.
+TEMPORARY_PASSWORD_SYMBOLS = "!#%+=?@"  # noqa: S105 (an alphabet, not a password)
+
+
+class NoTemporaryPassword(Exception):
+    """The policy refused every generated password (a banned word in every try, say)."""
+
+
+def temporary_password(user) -> str:
+    """Make a random password of letters and digits that the user's policy accepts."""
+    policy = password_policy(user)
+    length = min(max(TEMPORARY_PASSWORD_LENGTH, policy.min_length), policy.max_length)
+    alphabet = string.ascii_letters + string.digits
+    for _attempt in range(20):
+        chars = [
+            secrets.choice(string.ascii_lowercase),
+            secrets.choice(string.ascii_uppercase),
+            secrets.choice(string.digits),
+        ]
+        if policy.require_symbol:
+            chars.append(secrets.choice(TEMPORARY_PASSWORD_SYMBOLS))
+        chars += [secrets.choice(alphabet) for _position in range(length - len(chars))]
+        secrets.SystemRandom().shuffle(chars)
+        candidate = "".join(chars)
+        try:
+            validate_password(candidate, user)
+        except ValidationError:
+            continue
+        return candidate
+    raise NoTemporaryPassword

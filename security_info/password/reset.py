@@ -1,0 +1,345 @@
+"""Self-service password reset: the flow's state, and the rules that keep it honest.
+
+The person types an address, proves who they are at one or two verification gates (the
+policy's `reset_gates`), each with a different registered method, then chooses a new
+password. Everything before that lives in the session, so abandoning halfway changes nothing.
+
+Nothing here may tell an outsider whether an address has an account, or which methods it
+has. So every address gets the same pages and the same answers: the choices on offer come
+from the organization's policy (the organization that manages the account, else the one whose
+domain the address is in), never from the account; a code "goes to the phone or email
+registered for this account, if there is one"; and where there is none, the checks that
+follow fail with the same messages, the same attempt counting, the same rate limits and about
+the same work as the real ones.
+"""
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from functools import cached_property, partial
+
+from django.conf import settings
+from django.contrib.auth import get_user_model, logout
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from organizations.models import AuthenticationPolicy, Organization
+from organizations.policies import (
+    home_organization,
+    organization_for_address,
+    organization_with_policy,
+)
+from portal import crypto, delivery, ratelimits
+from security_info import challenges
+from security_info.challenges import ExpiredCode, InvalidCode, SendRefused, TooManyAttempts
+from security_info.kinds import ResetOption
+from security_info.methods import KINDS
+from security_info.password import passwords
+from security_info.verification import mark_used
+from signins.models import SecurityEvent
+from signins.services import site_url
+
+logger = logging.getLogger(__name__)
+
+SESSION_KEY = "password.reset"
+DONE_SESSION_KEY = "password.reset_done"
+PURPOSE = "reset"  # the challenges purpose: a reset code proves nothing anywhere else
+LIFETIME = 15 * 60  # seconds from the address to the new password
+
+# Every way any kind offers to pass a gate, in the catalogue's order.
+OPTIONS: tuple[ResetOption, ...] = tuple(
+    option for kind in KINDS.values() for option in kind.reset_options()
+)
+OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
+
+
+@dataclass
+class ResetState:
+    """Where one reset attempt stands; kept in the session, so it ends with it."""
+
+    email: str  # as typed, normalised: rate limits and the question choice key on it
+    user_id: int | None  # the active account with that address, if any; never shown
+    organization_id: int | None
+    started_at: float
+    gates_passed: int = 0
+    kinds_used: list[str] = field(default_factory=list)  # each gate needs another method
+    option: str = ""  # the option chosen at the current gate
+    # When the last code went out (really, or not for want of a method) and for which kind:
+    # the resend cooldown then holds for every address alike.
+    sent_kind: str = ""
+    sent_at: float = 0.0
+    # Wrong codes for the current send where none went out (a real one counts in its
+    # challenge), and wrong authenticator codes in this reset.
+    attempts: int = 0
+    app_attempts: int = 0
+    question_ids: list[int] = field(default_factory=list)
+
+    @property
+    def expired(self) -> bool:
+        return time.time() > self.started_at + LIFETIME
+
+    @property
+    def gate(self) -> int:
+        return self.gates_passed + 1
+
+    @cached_property
+    def _organization_and_policy(self) -> tuple[Organization | None, AuthenticationPolicy]:
+        return organization_with_policy(self.organization_id)
+
+    @property
+    def organization(self) -> Organization | None:
+        return self._organization_and_policy[0]
+
+    @property
+    def policy(self) -> AuthenticationPolicy:
+        return self._organization_and_policy[1]
+
+    @property
+    def helpdesk_url(self) -> str:
+        return self.organization.helpdesk_url if self.organization else ""
+
+    @property
+    def verified(self) -> bool:
+        return self.user_id is not None and self.gates_passed >= self.policy.reset_gates
+
+
+def normalise_email(email: str) -> str:
+    return "".join(email.split()).lower()
+
+
+def begin(request, email: str) -> ResetState:
+    """Start a reset for whatever address was typed; raise RateLimited past "reset_start".
+
+    Known or not, the address costs the same work: one account lookup, one organization
+    lookup, no hashing.
+    """
+    email = normalise_email(email)
+    ratelimits.consume(request, "reset_start", key=email)
+    user = get_user_model().objects.by_email(email).filter(is_active=True).first()
+    organization = organization_for_address(email, user)
+    state = ResetState(
+        email=email,
+        user_id=user.pk if user else None,
+        organization_id=organization.pk if organization else None,
+        started_at=time.time(),
+    )
+    challenges.clear(request, PURPOSE)
+    # A new session key: whoever planted this browser's session cookie cannot follow along.
+    request.session.cycle_key()
+    save(request, state)
+    return state
+
+
+def current(request) -> ResetState | None:
+    """Return the reset in progress in this session (expired or not), or None."""
+    data = request.session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    try:
+        return ResetState(**data)
+    except TypeError:  # a session written by another version of this module
+        return None
+
+
+def save(request, state: ResetState) -> None:
+    request.session[SESSION_KEY] = asdict(state)
+
+
+def clear(request) -> None:
+    request.session.pop(SESSION_KEY, None)
+    challenges.clear(request, PURPOSE)
+
+
+def available_options(state: ResetState) -> list[ResetOption]:
+    """The choices at the current gate: what the policy allows, minus methods already used.
+
+    The same list for every address of the organization, whatever the account has.
+    """
+    policy = state.policy
+    if not policy.reset_enabled:
+        return []
+    return [
+        option
+        for kind in KINDS.values()
+        for option in kind.allowed_reset_options(policy)
+        if option.kind.key not in state.kinds_used
+    ]
+
+
+def choose(request, state: ResetState, option: ResetOption) -> None:
+    """Take the option for the current gate: send its code, or pick its questions.
+
+    Raise SendRefused (nothing changes) when a code was just sent to that kind of method,
+    RateLimited when too many went out for the address, whether or not the account has the
+    method.
+    """
+    try:
+        if option.sends_code:
+            _send_code(request, state, option)
+        elif option.proof == "answers":
+            count = state.policy.reset_security_questions
+            state.question_ids = option.kind.reset_questions(state.user_id, count, state.email)
+        state.option = option.key
+    finally:
+        save(request, state)
+
+
+def _send_code(request, state: ResetState, option: ResetOption) -> None:
+    kind = option.kind.key
+    if state.sent_kind == kind and time.time() < state.sent_at + challenges.RESEND_AFTER:
+        seconds = max(0, int(state.sent_at + challenges.RESEND_AFTER - time.time()))
+        raise SendRefused(
+            _("A code was just sent. You can ask for another in %(seconds)s seconds.")
+            % {"seconds": seconds}
+        )
+    # Tighter than the per-account and per-number limits of challenges.send(), so this one is
+    # the limit anyone meets first, account or not.
+    ratelimits.consume(request, "reset_send", key=state.email)
+    method = option.kind.registered_for(state.user_id)
+    if method is not None:
+        challenge = challenges.send(
+            request, option.kind.challenge_for(PURPOSE, method, option.channel)
+        )
+        state.sent_at = challenge.sent_at
+    else:
+        # As a real send would, this replaces the code sent before.
+        challenges.clear(request, PURPOSE)
+        state.sent_at = time.time()
+    state.sent_kind = kind
+    state.attempts = 0
+
+
+def check_code(request, state: ResetState, option: ResetOption, code: str) -> None:
+    """Pass the gate if the code is right; raise ChallengeError if not, RateLimited past
+    "reset_check" (per address and per IP)."""
+    try:
+        ratelimits.consume(request, "reset_check", key=state.email)
+        if option.sends_code:
+            _check_sent_code(request, state, option, code)
+        else:
+            _check_app_code(state, option, code)
+        _pass_gate(state, option)
+    finally:
+        save(request, state)
+
+
+def _check_sent_code(request, state: ResetState, option: ResetOption, code: str) -> None:
+    method = option.kind.registered_for(state.user_id)
+    if method is None:
+        _refuse_unsent_code(state, code)
+    challenge = challenges.check(request, PURPOSE, code)
+    if challenge.method_id != method.pk or challenge.user_id != state.user_id:
+        raise InvalidCode(_("That code is not right. Check it and try again."))
+    mark_used(method)
+
+
+def _refuse_unsent_code(state: ResetState, code: str) -> None:
+    """Raise for any code, as challenges.check() does for a wrong one, step for step."""
+    if state.attempts >= challenges.MAX_ATTEMPTS:
+        raise TooManyAttempts(_("Too many wrong codes. Ask for a new one."))
+    if time.time() > state.sent_at + challenges.CODE_LIFETIME:
+        raise ExpiredCode(_("This code has expired. Ask for a new one."))
+    crypto.digest(code, f"challenge:{PURPOSE}")  # the work of a real comparison
+    state.attempts += 1
+    if state.attempts >= challenges.MAX_ATTEMPTS:
+        raise TooManyAttempts(_("Too many wrong codes. Ask for a new one."))
+    raise InvalidCode(_("That code is not right. Check it and try again."))
+
+
+def _check_app_code(state: ResetState, option: ResetOption, code: str) -> None:
+    """Accept a current, unused code of any of the account's apps; five wrong ones end the
+    reset (TooManyAttempts)."""
+    if state.app_attempts >= challenges.MAX_ATTEMPTS:
+        raise TooManyAttempts(_("Too many wrong codes. Start again."))
+    if option.kind.accept_any(state.user_id, code):
+        return
+    state.app_attempts += 1
+    if state.app_attempts >= challenges.MAX_ATTEMPTS:
+        raise TooManyAttempts(_("Too many wrong codes. Start again."))
+    raise InvalidCode(_("That code is not right, or it was already used. Wait for the next one."))
+
+
+def asked_questions(state: ResetState, option: ResetOption) -> list:
+    return option.kind.questions(state.question_ids)
+
+
+def check_answers(request, state: ResetState, option: ResetOption, answers: dict[int, str]) -> bool:
+    """Pass the gate if every answer is right; raise RateLimited when limited.
+
+    An address without an account is limited and hashed like one with an account.
+    """
+    user = get_user_model().objects.filter(pk=state.user_id, is_active=True).first()
+    correct = option.kind.check_reset_answers(request, user, state.email, answers)
+    if correct:
+        _pass_gate(state, option)
+        save(request, state)
+    return correct
+
+
+def _pass_gate(state: ResetState, option: ResetOption) -> None:
+    state.gates_passed += 1
+    state.kinds_used.append(option.kind.key)
+    state.option = ""
+    state.attempts = 0
+    state.question_ids = []
+
+
+def verified_user(state: ResetState):
+    """Return the account once every gate is passed in this reset, if it is still active."""
+    if not state.verified:
+        return None
+    return get_user_model().objects.filter(pk=state.user_id, is_active=True).first()
+
+
+def allow_finish(request, state: ResetState) -> None:
+    """Count an attempt at the last step; raise RateLimited past "reset_finish"."""
+    ratelimits.consume(request, "reset_finish", key=state.email)
+
+
+def finish(request, user, raw_password: str) -> None:
+    """Give the account its new password and end every session it has, this one included.
+
+    The old sessions end on their next request (Django ties them to the password hash); this
+    browser's is flushed now. Lockouts are lifted, the reset is logged, and every registered
+    email address gets a confirmation.
+    """
+    logout(request)  # signed in or not, nothing of this browser's session is kept
+    _reset_password(request, user, raw_password)
+    request.session[DONE_SESSION_KEY] = True
+
+
+def _reset_password(request, user, raw_password: str) -> None:
+    passwords.set_password(
+        request, user, raw_password, kind=SecurityEvent.Kind.PASSWORD_RESET, notify=False
+    )
+    event = SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.PASSWORD_RESET).first()
+    alternates = KINDS["email"].addresses(user)
+    addresses = list(dict.fromkeys(a.lower() for a in [user.email, *alternates] if a))
+    # Sent once the new password is saved for good, like every security notification.
+    transaction.on_commit(partial(_send_confirmations, event, addresses, site_url(request)))
+
+
+def _send_confirmations(event: SecurityEvent, addresses: list[str], site_url: str) -> None:
+    user = event.user
+    organization = home_organization(user)
+    context = {
+        "event": event,
+        "user": user,
+        "site_url": site_url,
+        "site_name": settings.SITE_NAME,
+        "helpdesk_url": organization.helpdesk_url if organization else "",
+    }
+    with (
+        translation.override(user.preferred_language or None),
+        timezone.override(user.time_zone or None),
+    ):
+        subject = render_to_string("password/reset/email/subject.txt", context).strip()
+        body = render_to_string("password/reset/email/message.txt", context)
+    for address in addresses:
+        try:
+            delivery.send_mail(address, subject, body)
+        except delivery.DeliveryFailed:
+            # The reset stands; the security log keeps the event.
+            logger.warning("could not send the reset confirmation for event %s", event.pk)

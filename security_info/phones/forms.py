@@ -1,0 +1,99 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from security_info.models import Method
+from security_info.phones import numbers
+
+CHANNEL_LABELS = {
+    Method.Channel.SMS: _("Text me a code"),
+    Method.Channel.VOICE: _("Call me"),
+}
+MAX_EXTENSION = 10
+
+
+class PhoneForm(forms.Form):
+    """A phone number in a country or region, and for a mobile phone how to get the code.
+
+    Clean to `phone` (a PhoneNumber: E.164 and extension), plus `extension_removed` when the
+    typed number carried an extension this kind of phone cannot have.
+    """
+
+    region = forms.ChoiceField(label=_("Country or region"))
+    number = forms.CharField(
+        label=_("Phone number"),
+        max_length=40,
+        help_text=_("With or without the country code, e.g. +1 425 555 0100."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    extension = forms.CharField(
+        label=_("Extension"),
+        required=False,
+        help_text=_("Digits only, up to 10. Leave empty if the number reaches you directly."),
+        max_length=MAX_EXTENSION + 10,  # room for spaces; the digits are checked below
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    channel = forms.ChoiceField(label=_("How should we send the code?"), widget=forms.RadioSelect)
+
+    def __init__(self, kind, channels: list[str], *args, current: Method | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_suffix = ""
+        self.kind = kind
+        self.current = current  # the registered phone being changed, if any
+        self.extension_removed = False
+        self.fields["region"].choices = numbers.region_choices()
+        if not kind.has_extension:
+            del self.fields["extension"]
+        if len(kind.channels) > 1:
+            self.fields["channel"].choices = [(c, CHANNEL_LABELS[c]) for c in channels]
+            self.fields["channel"].initial = channels[0] if channels else None
+        else:
+            del self.fields["channel"]  # alternate and office phones are only ever called
+
+    def clean_extension(self) -> str:
+        extension = "".join(self.cleaned_data["extension"].split())
+        if extension and not (extension.isascii() and extension.isdigit()):
+            raise forms.ValidationError(_("An extension has digits only."))
+        if len(extension) > MAX_EXTENSION:
+            raise forms.ValidationError(
+                _("An extension has at most %(max)s digits.") % {"max": MAX_EXTENSION}
+            )
+        return extension
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "region" not in cleaned or "number" not in cleaned:
+            return cleaned
+        try:
+            phone = numbers.parse(cleaned["number"], cleaned["region"])
+        except numbers.InvalidPhoneNumber:
+            self.add_error("number", _("Enter a valid phone number for the chosen country."))
+            return cleaned
+        if self.kind.has_extension:
+            extension = cleaned.get("extension") or phone.extension
+            if len(extension) > MAX_EXTENSION:
+                self.add_error(
+                    "extension",
+                    _("An extension has at most %(max)s digits.") % {"max": MAX_EXTENSION},
+                )
+            cleaned["extension"] = extension
+        else:
+            self.extension_removed = bool(phone.extension)
+            cleaned["extension"] = ""
+        if cleaned.get("channel") == Method.Channel.SMS and phone.is_fixed_line:
+            self.add_error(
+                "number",
+                _(
+                    "This is a landline number, which cannot receive text messages. Choose “Call me”, or enter a mobile number."
+                ),
+            )
+        if self.current and (phone.e164, cleaned["extension"]) == (
+            self.current.phone,
+            self.current.extension,
+        ):
+            self.add_error("number", _("This is already your number. Enter the new one."))
+        cleaned["phone"] = phone
+        return cleaned
+
+    @property
+    def chosen_channel(self) -> str:
+        return self.cleaned_data.get("channel") or Method.Channel.VOICE
