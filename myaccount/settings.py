@@ -239,7 +239,7 @@ RATE_LIMITS = {
     "login": "30/m/ip",
     # Per address only: allauth's per-account ("key") part would let anyone lock a user out
     # from everywhere by typing wrong passwords. Per-account protection is the smart lockout
-    # (security_info/lockout.py), which keeps familiar places apart from the rest.
+    # (security_info/password/lockout.py), which keeps familiar places apart from the rest.
     "login_failed": "20/m/ip",
     "send_code": "20/h/ip,5/15m/key",
     "send_code_to": "3/15m/key,10/d/key",

@@ -1,8 +1,11 @@
 from allauth.account import urls as account_urls
 from allauth.account.decorators import secure_admin_login
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from myaccount.adapter import limit_floods
 from portal import views as portal_views
@@ -35,8 +38,10 @@ account_pages = [
 admin.site.unregister(EmailAddress)
 
 # The admin signs in through the same rate-limited, recorded sign-in as the portal.
-admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = admin.site.site_title = "My Account administration"
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = admin.site.site_title = format_lazy(
+    gettext_lazy("{site_name} administration"), site_name=settings.SITE_NAME
+)
 
 urlpatterns = [
     path("accounts/", include(account_pages)),

@@ -40,7 +40,7 @@ class AuthenticationPolicyInline(admin.StackedInline):
     ]
 
 
-PASSWORD_RULES = [
+PASSWORD_RULES: list[str | list[str] | tuple[str, ...] | tuple[()]] = [
     ("min_length", "max_length"),
     ("require_lowercase", "require_uppercase"),
     ("require_digit", "require_symbol"),

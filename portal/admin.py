@@ -1,7 +1,7 @@
 """The user admin. The page apps add to it what only they know about a user (their inlines
 and actions) with `extend_user_admin()`, called from their own admin.py."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -48,8 +48,8 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "display_name", "given_name", "surname", "department", "job_title"]
     ordering = ["email"]
     readonly_fields = ["last_login", "date_joined", "password_changed_at"]
-    inlines: list[type[admin.options.InlineModelAdmin]] = []
-    actions: list[Callable] = []
+    inlines: list[type[admin.options.InlineModelAdmin]] = []  # type: ignore[misc]
+    actions: list[Callable] = []  # see extend_user_admin()
     fieldsets = [
         (None, {"fields": ["email", "password", "password_changed_at", "must_change_password"]}),
         (
@@ -102,7 +102,9 @@ class UserAdmin(BaseUserAdmin):
 
 
 def extend_user_admin(
-    *, inlines: list[type[admin.options.InlineModelAdmin]] = (), actions: list[Callable] = ()
+    *,
+    inlines: Sequence[type[admin.options.InlineModelAdmin]] = (),
+    actions: Sequence[Callable] = (),
 ) -> None:
     """Add a page app's inlines and actions (admin.action functions) to the user admin."""
     UserAdmin.inlines = [*UserAdmin.inlines, *inlines]

@@ -10,3 +10,6 @@ class PortalConfig(AppConfig):
     portal_pages = (
         PortalPage(label=_("Overview"), url_name="portal:overview", icon="home", order=0),
     )
+
+    def ready(self) -> None:
+        from portal import checks  # noqa: F401, PLC0415 (registers the system checks)

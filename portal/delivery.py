@@ -14,6 +14,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as django_cache
+from django.core.mail import EmailMessage
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
@@ -47,11 +48,12 @@ class TwilioSender:
     """Send through Twilio's Messages and Calls APIs with the official client."""
 
     def __init__(self) -> None:
-        from twilio.rest import Client
+        # Imported here: the Twilio library takes long to load, and only this backend needs it.
+        from twilio.rest import Client  # noqa: PLC0415
 
         http_client = None
         if settings.TWILIO_API_BASE:
-            from portal.twilio_http import LocalTwilioHttpClient
+            from portal.twilio_http import LocalTwilioHttpClient  # noqa: PLC0415 (Twilio, see above)
 
             http_client = LocalTwilioHttpClient(settings.TWILIO_API_BASE)
         self.client = Client(
@@ -62,7 +64,7 @@ class TwilioSender:
         self.client.messages.create(to=to, from_=settings.TWILIO_FROM_NUMBER, body=body)
 
     def place_call(self, to: str, words: str, extension: str = "") -> None:
-        from twilio.twiml.voice_response import VoiceResponse
+        from twilio.twiml.voice_response import VoiceResponse  # noqa: PLC0415 (see __init__)
 
         twiml = VoiceResponse()
         twiml.say(words, loop=2)  # read twice: people reach for a pen after the first time
@@ -96,8 +98,6 @@ def place_call_task(to: str, words: str, extension: str = "") -> None:
 
 @task
 def send_mail_task(to: str, subject: str, body: str) -> None:
-    from django.core.mail import EmailMessage
-
     EmailMessage(subject=subject, body=body, to=[to]).send()
 
 

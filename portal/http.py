@@ -1,6 +1,7 @@
 """The request every portal view receives, and facts read off any request."""
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from allauth.account.adapter import get_adapter
 from django.core.exceptions import PermissionDenied
@@ -16,9 +17,18 @@ if TYPE_CHECKING:  # set by organizations' middleware; portal itself never reads
 class PortalRequest(HttpRequest):
     """A request after the portal middleware: signed in, with what every page needs."""
 
-    user: User  # type: ignore[assignment]
+    user: User
     browser: Browser
     home_organization: "Organization | None"
+
+
+def once_per_request[T](request: HttpRequest, key: str, compute: Callable[[], T]) -> T:
+    """Return what `compute()` returns, computed once for this request (several parts of a page
+    ask the same question: sudo mode and Security info both read the user's methods)."""
+    answers: dict[str, Any] = request.__dict__.setdefault("_once_per_request", {})
+    if key not in answers:
+        answers[key] = compute()
+    return answers[key]
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -13,7 +13,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     @classmethod
@@ -25,8 +25,8 @@ class UserManager(BaseUserManager):
         """Find accounts by address: stored lower-case, so this is an indexed exact match."""
         return self.filter(email=self.normalize_email(email))
 
-    def get_by_natural_key(self, email: str) -> "User":
-        return self.by_email(email).get()
+    def get_by_natural_key(self, email: str | None) -> "User":
+        return self.by_email(email or "").get()
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
         if not email:
@@ -93,7 +93,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]  # none but the email
 
     class Meta:
         verbose_name = _("user")

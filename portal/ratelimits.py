@@ -122,7 +122,10 @@ def rates(action: str) -> tuple[Rate, ...]:
 
 @cache
 def _parse_all(spec: str, action: str) -> tuple[Rate, ...]:
-    return tuple(_parse(part.strip(), action) for part in spec.split(",") if part.strip())
+    parsed = tuple(_parse(part.strip(), action) for part in spec.split(",") if part.strip())
+    if not parsed:  # an empty value would switch the limit off unnoticed
+        raise ImproperlyConfigured(f"RATE_LIMITS[{action!r}] has no rates")
+    return parsed
 
 
 def _parse(text: str, action: str) -> Rate:
@@ -139,6 +142,7 @@ def _parse(text: str, action: str) -> Rate:
 
 
 def _identity(request: HttpRequest, scope: str, key: str | None) -> str | None:
+    value: str | None
     if scope == "ip":
         value = _network(client_ip(request))
     elif scope == "user":
@@ -157,9 +161,11 @@ def _network(ip: str | None) -> str:
         address = ipaddress.ip_address(ip or "")
     except ValueError:
         return "unknown"
-    if address.version == 6 and not address.ipv4_mapped:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped:  # the same client as its IPv4 address
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
 @cache

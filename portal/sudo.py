@@ -20,16 +20,15 @@ from django.utils.http import urlencode
 from django.utils.module_loading import import_string
 
 from portal.authentication import STRONG_FIRST_FACTORS, authentication_records, record_factor
+from portal.http import once_per_request
 
 STRONG_FACTORS = STRONG_FIRST_FACTORS | {"mfa"}
 
 
 def has_second_factor(request: HttpRequest) -> bool:
     """Tell whether the signed-in user has a second factor (answered once per request)."""
-    if not hasattr(request, "_has_second_factor"):
-        check: Callable[[HttpRequest], bool] = import_string(settings.SUDO_HAS_SECOND_FACTOR)
-        request._has_second_factor = check(request)  # type: ignore[attr-defined]
-    return request._has_second_factor  # type: ignore[attr-defined]
+    check: Callable[[HttpRequest], bool] = import_string(settings.SUDO_HAS_SECOND_FACTOR)
+    return once_per_request(request, "has_second_factor", lambda: check(request))
 
 
 def last_strong_sign_in(request: HttpRequest, *, has_mfa: bool) -> float | None:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from portal import crypto
 from portal.admin import extend_user_admin
 from security_info import services
-from security_info.methods import KINDS
+from security_info.app_passwords.passwords import LABEL as APP_PASSWORD
 from security_info.models import AppPassword, Method, SecurityQuestion, TemporaryAccessPass
 from security_info.temporary_pass import passes as temporary_pass
 from security_info.temporary_pass.forms import IssueTemporaryPassForm
@@ -61,7 +61,7 @@ class MethodInline(admin.TabularInline):
     """A user's methods, for the user admin: what they are, never their secrets."""
 
     model = Method
-    fields = METHOD_FIELDS
+    fields = METHOD_FIELDS  # type: ignore[assignment]  # plain names: a subset of the allowed
     readonly_fields = METHOD_FIELDS
     extra = 0
     show_change_link = True
@@ -133,15 +133,13 @@ class AppPasswordAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj) -> None:
         super().delete_model(request, obj)
-        _record_deletion(request, obj.user, KINDS["app_password"].label, obj.name)
+        _record_deletion(request, obj.user, APP_PASSWORD, obj.name)
 
     def delete_queryset(self, request, queryset) -> None:
         deleted = list(queryset.select_related("user"))
         super().delete_queryset(request, queryset)
         for app_password in deleted:
-            _record_deletion(
-                request, app_password.user, KINDS["app_password"].label, app_password.name
-            )
+            _record_deletion(request, app_password.user, APP_PASSWORD, app_password.name)
 
 
 @admin.register(TemporaryAccessPass)
@@ -177,10 +175,10 @@ class TemporaryAccessPassAdmin(admin.ModelAdmin):
             return [(None, {"fields": ["user", "minutes", "use"]})]
         return super().get_fieldsets(request, obj)
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def add_view(self, request, form_url="", extra_context=None):
         # Every way out of the add form leads to the one showing of the pass.

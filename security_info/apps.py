@@ -11,6 +11,20 @@ SETUP_DONE_SESSION_KEY = "security_info.setup_done"
 class SecurityInfoConfig(AppConfig):
     name = "security_info"
     verbose_name = _("Security info")
+    # The kinds of sign-in method, in the order the page lists them and the add list offers
+    # them (security_info.methods loads them).
+    method_kinds = (
+        "security_info.passkeys.kind.Passkey",
+        "security_info.authenticator.kind.Authenticator",
+        "security_info.phones.kind.MobilePhone",
+        "security_info.phones.kind.AlternatePhone",
+        "security_info.phones.kind.OfficePhone",
+        "security_info.email.kind.Email",
+        "security_info.security_questions.kind.SecurityQuestions",
+        "security_info.app_passwords.kind.AppPasswords",
+        "security_info.recovery_codes.kind.RecoveryCodes",
+        "security_info.temporary_pass.kind.TemporaryPass",
+    )
     portal_pages = (
         PortalPage(
             label=_("Security info"),

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -40,7 +42,8 @@ class OptionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.label_suffix = ""
         self.options = {option.key: option for option in options}
-        self.fields["option"].choices = [(option.key, option.label) for option in options]
+        choices = [(option.key, option.label) for option in options]
+        cast(forms.ChoiceField, self.fields["option"]).choices = choices
 
     @property
     def chosen(self):

@@ -10,7 +10,7 @@ the installed kinds; nothing outside a kind's own package asks which kind someth
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, cast
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -57,6 +57,25 @@ class Row:
         return self.added is not None
 
 
+class AppCodeProof(Protocol):
+    """What a reset asks of a kind proved by a code an app shows (option.proof "code", and
+    the kind sends none)."""
+
+    def accept_any(self, user_id: int | None, code: str) -> bool | None: ...
+
+
+class AnswersProof(Protocol):
+    """What a reset asks of a kind proved by answers (option.proof "answers")."""
+
+    def reset_questions(self, user_id: int | None, count: int, seed: str) -> list[int]: ...
+
+    def questions(self, ids: list[int]) -> list[Any]: ...
+
+    def check_reset_answers(
+        self, request: HttpRequest, user: "User | None", email: str, given: dict[int, str]
+    ) -> bool: ...
+
+
 @dataclass(frozen=True)
 class ResetOption:
     """One way to pass a gate of self-service password reset, as offered to everyone."""
@@ -73,6 +92,19 @@ class ResetOption:
     @property
     def sends_code(self) -> bool:
         return self.proof == "code" and self.kind.sends_code
+
+    # The kind as the reset uses it, by how it is proved (see `proof` and `sends_code`).
+    @property
+    def sender(self) -> "SentCodeKind":
+        return cast("SentCodeKind", self.kind)
+
+    @property
+    def app(self) -> AppCodeProof:
+        return cast(AppCodeProof, self.kind)
+
+    @property
+    def answers(self) -> AnswersProof:
+        return cast(AnswersProof, self.kind)
 
 
 class Kind:
@@ -114,6 +146,16 @@ class Kind:
         """How many the user has, against `max_count`."""
         return len(rows)
 
+    def mail_addresses(self, user: "User") -> list[str]:
+        """Addresses of the user's registrations of this kind that mail about the account
+        goes to as well (a password reset's confirmation)."""
+        return []
+
+    def clear(self, user: "User") -> int:
+        """Delete all of the user's registrations of this kind (an admin's "Require
+        re-registration", for kinds `cleared_by_reregistration`); return how many went."""
+        raise NotImplementedError
+
     def sign_in_options(
         self, method: Method, policy: "AuthenticationPolicy"
     ) -> list["SignInOption"]:
@@ -142,6 +184,10 @@ class MethodKindBase(Kind):
 
     def rows(self, user: "User", methods: list[Method]) -> list[Row]:
         return [self.row(method) for method in methods if method.kind == self.key]
+
+    def clear(self, user: "User") -> int:
+        deleted, _by_model = Method.objects.filter(user=user, kind=self.key).delete()
+        return deleted
 
     def row(self, method: Method) -> Row:
         actions = []
@@ -322,4 +368,6 @@ class SentCodeKind(MethodKindBase):
     def registered_for(self, user_id: int | None) -> Method | None:
         """Return the active account's method of this kind, if it has one (for a reset: queried
         for unknown accounts too, where it finds nothing, so both cost the same)."""
-        return Method.objects.filter(user_id=user_id, user__is_active=True, kind=self.key).first()
+        # No account (None) finds nothing, after the same query.
+        methods = Method.objects.filter(user_id=user_id, user__is_active=True)  # type: ignore[misc]
+        return methods.filter(kind=self.key).first()

@@ -1,49 +1,39 @@
 """The installed kinds of sign-in method, and what can be read of a user's methods through them.
 
 Adding a kind is one class in its own package (`security_info/<kind>/kind.py`, see
-`security_info.kinds`), one entry in KINDS below, and the kind's own views, forms, templates and
-URL lines. Nothing here or elsewhere asks which kind something is: the kind object answers.
+`security_info.kinds`), its line in SecurityInfoConfig.method_kinds, and the kind's own views,
+forms, templates and URL lines. Nothing here or elsewhere asks which kind something is: the kind
+object answers.
 """
 
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from organizations.policies import authentication_policy
 from portal.authentication import STRONG_FIRST_FACTORS, first_factor
-from security_info.app_passwords.kind import AppPasswords
-from security_info.authenticator.kind import Authenticator
-from security_info.email.kind import Email
+from portal.http import once_per_request
 from security_info.kinds import Kind, MethodKindBase, SignInOption
 from security_info.models import Method
-from security_info.passkeys.kind import Passkey
-from security_info.phones.kind import AlternatePhone, MobilePhone, OfficePhone
-from security_info.recovery_codes.kind import RecoveryCodes
-from security_info.security_questions.kind import SecurityQuestions
-from security_info.temporary_pass.kind import TemporaryPass
 
 if TYPE_CHECKING:
     from organizations.models import AuthenticationPolicy
+    from portal.http import PortalRequest
     from portal.models import User
 
+
+def _installed_kinds() -> dict[str, Kind]:
+    # Read from the app's declaration, not imported here: the kinds' own views use this module.
+    paths = apps.get_app_config("security_info").method_kinds  # type: ignore[attr-defined]
+    return {kind.key: kind for kind in (import_string(path)() for path in paths)}
+
+
 # In the order the Security info page lists them and the add list offers them.
-KINDS: dict[str, Kind] = {
-    kind.key: kind
-    for kind in (
-        Passkey(),
-        Authenticator(),
-        MobilePhone(),
-        AlternatePhone(),
-        OfficePhone(),
-        Email(),
-        SecurityQuestions(),
-        AppPasswords(),
-        RecoveryCodes(),
-        TemporaryPass(),
-    )
-}
+KINDS: dict[str, Kind] = _installed_kinds()
 METHOD_KINDS: dict[str, MethodKindBase] = {
     key: kind for key, kind in KINDS.items() if isinstance(kind, MethodKindBase)
 }
@@ -64,12 +54,12 @@ def get_method_for_user(user: "User", pk: object, kinds: list[str] | None = None
         raise Http404 from None
 
 
-def user_methods(request: HttpRequest) -> list[Method]:
+def user_methods(request: "PortalRequest") -> list[Method]:
     """Return the signed-in user's methods, read once per request by the pages that only read
     (sudo mode's check and the page itself share it)."""
-    if not hasattr(request, "_security_methods"):
-        request._security_methods = list(Method.objects.filter(user=request.user))  # type: ignore[attr-defined]
-    return request._security_methods  # type: ignore[attr-defined]
+    return once_per_request(
+        request, "security_methods", lambda: list(Method.objects.filter(user=request.user))
+    )
 
 
 def sign_in_options(methods, policy: "AuthenticationPolicy") -> list[SignInOption]:
@@ -107,10 +97,10 @@ def second_factor_methods(
     return [m for m in Method.objects.filter(user=user) if kind_of(m).is_second_factor(policy)]
 
 
-def has_second_factor(request: HttpRequest) -> bool:
+def has_second_factor(request: "PortalRequest") -> bool:
     """Tell whether the signed-in user has a method that completes a multi-factor sign-in
     (settings.SUDO_HAS_SECOND_FACTOR: sudo mode asks)."""
-    policy = authentication_policy(request.user)  # type: ignore[arg-type]
+    policy = authentication_policy(request.user)
     return any(kind_of(m).is_second_factor(policy) for m in user_methods(request))
 
 

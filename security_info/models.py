@@ -1,7 +1,7 @@
 """The sign-in methods people register, and the secrets behind them.
 
 Secrets never sit in the database in the clear: authenticator seeds are encrypted with
-FIELD_ENCRYPTION_KEY (see `security_info.secrets`); answers, app passwords, recovery codes
+FIELD_ENCRYPTION_KEY (see `portal.crypto`); answers, app passwords, recovery codes
 and passes are stored only as hashes.
 """
 

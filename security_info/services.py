@@ -10,20 +10,14 @@ from security_info.apps import MUST_REGISTER_SESSION_KEY, SETUP_DONE_SESSION_KEY
 from security_info.kinds import SignInOption
 from security_info.methods import (
     KINDS,
-    METHOD_KINDS,
     default_candidates,
     default_option,
     kind_of,
     second_factor_methods,
 )
-from security_info.models import AppPassword, Method
+from security_info.models import Method
 from signins.models import SecurityEvent
 from signins.services import record_security_event
-
-# What Microsoft's "Require re-register MFA" removes (phones and authenticator apps), and the
-# app passwords created under them: every kind whose `cleared_by_reregistration` says so.
-RESET_KINDS = [key for key, kind in METHOD_KINDS.items() if kind.cleared_by_reregistration]
-CLEARS_APP_PASSWORDS = KINDS["app_password"].cleared_by_reregistration
 
 
 class MethodLocked(Exception):
@@ -123,29 +117,31 @@ def _ensure_default(user) -> None:
     if any(m.is_default for m in methods) or not options:
         return
     best = default_option(options, policy)
+    assert best is not None  # noqa: S101 (there are options)
     # A phone keeps the channel it was proved with: registered by text, it is challenged by text.
-    best = next(
-        (o for o in options if (o.method, o.channel) == (best.method, best.method.channel)), best
-    )
+    proved = (best.method, best.method.channel)
+    best = next((o for o in options if (o.method, o.channel) == proved), best)
     Method.objects.filter(pk=best.method.pk).update(is_default=True, channel=best.channel)
 
 
 def require_reregistration(request: HttpRequest, users) -> int:
-    """Delete the users' phones, authenticator apps and app passwords, so that their next
-    sign-in asks them to register again; log it for each user. Return how many users."""
+    """Delete what Microsoft's "Require re-register MFA" does (phones and authenticator apps)
+    and the app passwords created under them, so that the users' next sign-in asks them to
+    register again: every kind `cleared_by_reregistration`. Log it for each user; return how
+    many users."""
     count = 0
     for user in users:
         with transaction.atomic():
-            methods, _by_model = Method.objects.filter(user=user, kind__in=RESET_KINDS).delete()
-            app_passwords = 0
-            if CLEARS_APP_PASSWORDS:
-                app_passwords, _by_model = AppPassword.objects.filter(user=user).delete()
+            cleared = [
+                (kind.label, kind.clear(user))
+                for kind in KINDS.values()
+                if kind.cleared_by_reregistration
+            ]
             record_security_event(
                 request,
                 user,
                 SecurityEvent.Kind.METHODS_RESET,
-                methods=methods,
-                app_passwords=app_passwords,
+                cleared=[(label, number) for label, number in cleared if number],
             )
         count += 1
     return count

@@ -81,7 +81,7 @@ class SecondFactorStage(LoginStage):
     @classmethod
     def resume(cls, request: HttpRequest) -> "SecondFactorStage | None":
         """Return the stage if this session's sign-in waits on it, else None."""
-        return paused_stage(request, cls.key)  # type: ignore[return-value]
+        return paused_stage(request, cls.key)
 
     def record_failure(self, reason: str, second_factor: str) -> None:
         """Write the failed attempt at the second step to the sign-in log."""

@@ -137,9 +137,7 @@ class SecurityEvent(models.Model):
         """Keep lazy labels as their untranslated text, to be translated when shown."""
         with override(None):
             return {
-                key: {"msgid": str(value)} if isinstance(value, Promise) else value
-                for key, value in params.items()
-                if value not in (None, "")
+                key: _storable(value) for key, value in params.items() if value not in (None, "")
             }
 
     @property
@@ -152,9 +150,12 @@ class SecurityEvent(models.Model):
             if params.get("one_time"):
                 return gettext("valid for %(minutes)s minutes, single use") % params
             return gettext("valid for %(minutes)s minutes") % params
-        if self.kind == self.Kind.METHODS_RESET and "methods" in params:
-            return (
-                gettext("%(methods)s methods and %(app_passwords)s app passwords deleted") % params
+        if self.kind == self.Kind.METHODS_RESET and "cleared" in params:
+            if not params["cleared"]:
+                return gettext("nothing to delete")
+            return ", ".join(
+                gettext("%(method)s: %(count)s deleted") % {"method": label, "count": count}
+                for label, count in params["cleared"]
             )
         if "method" in params and "channel" in params and "detail" in params:
             return gettext("%(method)s, %(channel)s: %(detail)s") % params
@@ -163,7 +164,17 @@ class SecurityEvent(models.Model):
         return str(params.get("method", ""))
 
 
+def _storable(value):
+    if isinstance(value, Promise):
+        return {"msgid": str(value)}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
 def _shown(value):
     if isinstance(value, dict) and "msgid" in value:
         return gettext(value["msgid"])
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
     return value

@@ -112,7 +112,7 @@ def signed_in_from_lately(user, ip: str | None, within: timedelta) -> bool:
     # SQL: compare the user's few recent IPv6 addresses here instead.
     network = ipaddress.ip_network(f"{address}/64", strict=False)
     seen = recent.filter(ip__contains=":").order_by().values_list("ip", flat=True).distinct()
-    return any(ipaddress.ip_address(other) in network for other in seen)
+    return any(ipaddress.ip_address(other) in network for other in seen if other)
 
 
 def record_security_event(

@@ -37,3 +37,7 @@ class AppPasswords(Kind):
             )
             for app_password in AppPassword.objects.filter(user=user)
         ]
+
+    def clear(self, user) -> int:
+        deleted, _by_model = AppPassword.objects.filter(user=user).delete()
+        return deleted

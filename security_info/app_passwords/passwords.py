@@ -71,8 +71,9 @@ def create_app_password(request, user, name: str) -> tuple[AppPassword, str]:
     if refusal:
         raise TooManyAppPasswords(refusal)
     password = generate()
+    letters = normalize(password) or ""  # always 16 letters: generate() makes them
     app_password = AppPassword.objects.create(
-        user=user, name=name, digest=crypto.digest(normalize(password), DIGEST_PURPOSE)
+        user=user, name=name, digest=crypto.digest(letters, DIGEST_PURPOSE)
     )
     record_security_event(request, user, SecurityEvent.Kind.METHOD_ADDED, method=LABEL, detail=name)
     return app_password, password

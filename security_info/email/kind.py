@@ -64,6 +64,5 @@ class Email(SentCodeKind):
     def send_label(self, option: SignInOption) -> str:
         return _("Email me a code")
 
-    def addresses(self, user) -> list[str]:
-        """The user's registered personal addresses (a reset confirms to them too)."""
+    def mail_addresses(self, user) -> list[str]:
         return list(Method.objects.filter(user=user, kind=self.key).values_list("email", flat=True))

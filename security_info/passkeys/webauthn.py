@@ -77,16 +77,17 @@ def rp_id(request) -> str:
 
 
 def _server(request) -> Fido2Server:
-    relying_party = PublicKeyCredentialRpEntity(id=rp_id(request), name=settings.SITE_NAME)
+    domain = rp_id(request)
+    relying_party = PublicKeyCredentialRpEntity(id=domain, name=settings.SITE_NAME)
     host = request.get_host()
 
     def verify_origin(origin: str) -> bool:
         # fido2's check alone would also accept sibling subdomains; we want this exact site.
         # It already refuses plain http anywhere but on localhost.
-        return urlsplit(origin).netloc == host and verify_rp_id(relying_party.id, origin)
+        return urlsplit(origin).netloc == host and verify_rp_id(domain, origin)
 
     server = Fido2Server(relying_party, verify_origin=verify_origin)
-    server.timeout = CHALLENGE_SECONDS * 1000
+    server.timeout = CHALLENGE_SECONDS * 1000  # type: ignore[assignment]  # milliseconds
     return server
 
 
@@ -135,6 +136,8 @@ def verify_registration(request, user, response) -> NewCredential:
         logger.info("passkey registration refused: %s", e)
         raise PasskeyError(_("Your browser's answer could not be verified. Try again.")) from e
     credential = auth_data.credential_data
+    if credential is None:  # a registration always attests one; refuse a response without
+        raise PasskeyError(_("Your browser's answer could not be verified. Try again."))
     props = registration.client_extension_results.cred_props
     discoverable = props.get("rk") if isinstance(props, dict) else None
     return NewCredential(

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.validators import MaxLengthValidator
@@ -51,7 +53,7 @@ class ChangePasswordForm(SetPasswordForm):
             ),
         )
         # Checked on the field, before any validator hashes the password against the history.
-        for field in (new, confirm):
+        for field in (cast(forms.CharField, new), cast(forms.CharField, confirm)):
             field.max_length = policy.max_length
             field.validators.append(MaxLengthValidator(policy.max_length))
             field.error_messages["max_length"] = _("Use at most %(limit_value)d characters.")

@@ -17,6 +17,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, partial
+from typing import TYPE_CHECKING, NoReturn
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, logout
@@ -25,7 +26,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from organizations.models import AuthenticationPolicy, Organization
 from organizations.policies import (
     home_organization,
     organization_for_address,
@@ -40,6 +40,10 @@ from security_info.password import passwords
 from security_info.verification import mark_used
 from signins.models import SecurityEvent
 from signins.services import site_url
+
+if TYPE_CHECKING:
+    from organizations.models import AuthenticationPolicy, Organization
+
 
 logger = logging.getLogger(__name__)
 
@@ -85,15 +89,15 @@ class ResetState:
         return self.gates_passed + 1
 
     @cached_property
-    def _organization_and_policy(self) -> tuple[Organization | None, AuthenticationPolicy]:
+    def _organization_and_policy(self) -> "tuple[Organization | None, AuthenticationPolicy]":
         return organization_with_policy(self.organization_id)
 
     @property
-    def organization(self) -> Organization | None:
+    def organization(self) -> "Organization | None":
         return self._organization_and_policy[0]
 
     @property
-    def policy(self) -> AuthenticationPolicy:
+    def policy(self) -> "AuthenticationPolicy":
         return self._organization_and_policy[1]
 
     @property
@@ -180,7 +184,7 @@ def choose(request, state: ResetState, option: ResetOption) -> None:
             _send_code(request, state, option)
         elif option.proof == "answers":
             count = state.policy.reset_security_questions
-            state.question_ids = option.kind.reset_questions(state.user_id, count, state.email)
+            state.question_ids = option.answers.reset_questions(state.user_id, count, state.email)
         state.option = option.key
     finally:
         save(request, state)
@@ -197,10 +201,10 @@ def _send_code(request, state: ResetState, option: ResetOption) -> None:
     # Tighter than the per-account and per-number limits of challenges.send(), so this one is
     # the limit anyone meets first, account or not.
     ratelimits.consume(request, "reset_send", key=state.email)
-    method = option.kind.registered_for(state.user_id)
+    method = option.sender.registered_for(state.user_id)
     if method is not None:
         challenge = challenges.send(
-            request, option.kind.challenge_for(PURPOSE, method, option.channel)
+            request, option.sender.challenge_for(PURPOSE, method, option.channel)
         )
         state.sent_at = challenge.sent_at
     else:
@@ -226,7 +230,7 @@ def check_code(request, state: ResetState, option: ResetOption, code: str) -> No
 
 
 def _check_sent_code(request, state: ResetState, option: ResetOption, code: str) -> None:
-    method = option.kind.registered_for(state.user_id)
+    method = option.sender.registered_for(state.user_id)
     if method is None:
         _refuse_unsent_code(state, code)
     challenge = challenges.check(request, PURPOSE, code)
@@ -235,7 +239,7 @@ def _check_sent_code(request, state: ResetState, option: ResetOption, code: str)
     mark_used(method)
 
 
-def _refuse_unsent_code(state: ResetState, code: str) -> None:
+def _refuse_unsent_code(state: ResetState, code: str) -> NoReturn:
     """Raise for any code, as challenges.check() does for a wrong one, step for step."""
     if state.attempts >= challenges.MAX_ATTEMPTS:
         raise TooManyAttempts(_("Too many wrong codes. Ask for a new one."))
@@ -253,7 +257,7 @@ def _check_app_code(state: ResetState, option: ResetOption, code: str) -> None:
     reset (TooManyAttempts)."""
     if state.app_attempts >= challenges.MAX_ATTEMPTS:
         raise TooManyAttempts(_("Too many wrong codes. Start again."))
-    if option.kind.accept_any(state.user_id, code):
+    if option.app.accept_any(state.user_id, code):
         return
     state.app_attempts += 1
     if state.app_attempts >= challenges.MAX_ATTEMPTS:
@@ -262,7 +266,7 @@ def _check_app_code(state: ResetState, option: ResetOption, code: str) -> None:
 
 
 def asked_questions(state: ResetState, option: ResetOption) -> list:
-    return option.kind.questions(state.question_ids)
+    return option.answers.questions(state.question_ids)
 
 
 def check_answers(request, state: ResetState, option: ResetOption, answers: dict[int, str]) -> bool:
@@ -270,8 +274,8 @@ def check_answers(request, state: ResetState, option: ResetOption, answers: dict
 
     An address without an account is limited and hashed like one with an account.
     """
-    user = get_user_model().objects.filter(pk=state.user_id, is_active=True).first()
-    correct = option.kind.check_reset_answers(request, user, state.email, answers)
+    user = _active_account(state.user_id)
+    correct = option.answers.check_reset_answers(request, user, state.email, answers)
     if correct:
         _pass_gate(state, option)
         save(request, state)
@@ -290,7 +294,13 @@ def verified_user(state: ResetState):
     """Return the account once every gate is passed in this reset, if it is still active."""
     if not state.verified:
         return None
-    return get_user_model().objects.filter(pk=state.user_id, is_active=True).first()
+    return _active_account(state.user_id)
+
+
+def _active_account(user_id: int | None):
+    """The account a reset is for, if it exists and is active; an address without one (None)
+    finds nothing after the same query."""
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()  # type: ignore[misc]
 
 
 def allow_finish(request, state: ResetState) -> None:
@@ -314,8 +324,8 @@ def _reset_password(request, user, raw_password: str) -> None:
     passwords.set_password(
         request, user, raw_password, kind=SecurityEvent.Kind.PASSWORD_RESET, notify=False
     )
-    event = SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.PASSWORD_RESET).first()
-    alternates = KINDS["email"].addresses(user)
+    event = SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.PASSWORD_RESET)[0]
+    alternates = [address for kind in KINDS.values() for address in kind.mail_addresses(user)]
     addresses = list(dict.fromkeys(a.lower() for a in [user.email, *alternates] if a))
     # Sent once the new password is saved for good, like every security notification.
     transaction.on_commit(partial(_send_confirmations, event, addresses, site_url(request)))

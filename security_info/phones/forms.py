@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -40,12 +42,13 @@ class PhoneForm(forms.Form):
         self.kind = kind
         self.current = current  # the registered phone being changed, if any
         self.extension_removed = False
-        self.fields["region"].choices = numbers.region_choices()
+        cast(forms.ChoiceField, self.fields["region"]).choices = numbers.region_choices()
         if not kind.has_extension:
             del self.fields["extension"]
         if len(kind.channels) > 1:
-            self.fields["channel"].choices = [(c, CHANNEL_LABELS[c]) for c in channels]
-            self.fields["channel"].initial = channels[0] if channels else None
+            channel = cast(forms.ChoiceField, self.fields["channel"])
+            channel.choices = [(c, CHANNEL_LABELS[Method.Channel(c)]) for c in channels]
+            channel.initial = channels[0] if channels else None
         else:
             del self.fields["channel"]  # alternate and office phones are only ever called
 
@@ -60,7 +63,8 @@ class PhoneForm(forms.Form):
         return extension
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "region" not in cleaned or "number" not in cleaned:
             return cleaned
         try:

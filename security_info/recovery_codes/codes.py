@@ -38,7 +38,7 @@ def looks_like_a_code(code: str) -> bool:
 @transaction.atomic
 def generate(request, user) -> list[str]:
     """Replace the user's codes with ten new ones; return them, formatted, for showing once."""
-    codes = set()
+    codes: set[str] = set()
     while len(codes) < COUNT:
         codes.add("".join(secrets.choice(ALPHABET) for _ in range(LENGTH)))
     RecoveryCode.objects.filter(user=user).delete()

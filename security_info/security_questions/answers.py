@@ -57,7 +57,7 @@ def check_answers(request, user, answers: dict[int, str]) -> bool:
     "check_security_answers" rate limit (per user, and per IP).
     """
     ratelimits.consume(request, "check_security_answers", key=f"user:{user.pk}")
-    stored = dict(
+    stored: dict[int | None, str] = dict(
         SecurityAnswer.objects.filter(user=user).values_list("question_id", "answer_hash")
     )
     correct = bool(answers) and not user.is_staff

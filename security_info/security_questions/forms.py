@@ -35,7 +35,8 @@ class SecurityQuestionsForm(forms.Form):
         return [(n, self[f"question_{n}"], self[f"answer_{n}"]) for n in range(1, self.count + 1)]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         chosen, given = set(), set()
         for n in range(1, self.count + 1):
             question = cleaned.get(f"question_{n}")

@@ -60,7 +60,9 @@ class SecurityQuestions(Kind):
         chooser = random.Random(number)  # noqa: S311
         answered = sorted(
             SecurityAnswer.objects.filter(
-                user_id=user_id, user__is_active=True, user__is_staff=False
+                user_id=user_id,  # type: ignore[misc]  # no account (None) finds nothing
+                user__is_active=True,
+                user__is_staff=False,
             ).values_list("question_id", flat=True)
         )
         if len(answered) >= count:

@@ -60,7 +60,8 @@ class IssueTemporaryPassForm(forms.ModelForm):
         """Issuing a pass to someone who has one replaces it: no "already exists" error."""
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         user = cleaned.get("user")
         if user is None:
             return cleaned

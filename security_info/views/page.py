@@ -26,7 +26,6 @@ from security_info.methods import (
     setup_choices,
     user_methods,
 )
-from security_info.models import Method
 from security_info.services import MethodLocked, delete_method, set_default
 
 
@@ -37,11 +36,12 @@ def index(request: PortalRequest) -> HttpResponse:
     policy = authentication_policy(user)
     methods = user_methods(request)
     options = default_candidates(methods, policy)
-    if request.session.pop(SETUP_DONE_SESSION_KEY, False) and options:
+    default = default_option(options, policy)
+    if request.session.pop(SETUP_DONE_SESSION_KEY, False) and default:
         messages.success(
             request,
             _("You're all set. Next time you sign in, we'll ask for: %(option)s")
-            % {"option": default_option(options, policy).label},
+            % {"option": default.label},
         )
     rows_by_kind = {key: kind.rows(user, methods) for key, kind in KINDS.items()}
     rows = [password_row(user), *(row for rows in rows_by_kind.values() for row in rows)]
@@ -52,7 +52,7 @@ def index(request: PortalRequest) -> HttpResponse:
         {
             "rows": rows,
             "notices": [row.notice for row in rows if row.notice],
-            "default": default_option(options, policy),
+            "default": default,
             "can_pick_default": len(options) > 1 and not policy.system_preferred,
             "system_preferred": policy.system_preferred,
             "addable": addable(user, policy, counts),
@@ -95,7 +95,7 @@ def delete(request: PortalRequest, pk) -> HttpResponse:
 def change_default(request: PortalRequest) -> HttpResponse:
     user = request.user
     policy = authentication_policy(user)
-    options = default_candidates(Method.objects.filter(user=user), policy)
+    options = default_candidates(user_methods(request), policy)
     current = default_option(options, policy)
     form = OptionForm(
         options, request.POST or None, initial={"option": current.key if current else None}

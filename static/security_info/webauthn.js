@@ -1,13 +1,14 @@
 // Passkeys: registers one, or signs in / re-verifies with one, for every [data-passkey] block.
 // The server sends WebAuthn options as JSON (binary fields in base64url) and answers with
-// {"location": ...} to go to next, or {"error": ...} to show. See security_info/views/passkeys.py.
+// {"location": ...} to go to next, or {"error": ...} to show (a limit answers {"message": ...}
+// as well). See security_info/passkeys/views.py.
 "use strict";
 
 (() => {
   // The server refused: its message is for the person, its location (if any) where to go.
   class ServerError extends Error {
     constructor(answer) {
-      super(answer.error);
+      super(answer.message || answer.error);
       this.location = answer.location;
     }
   }

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from signins.models import SignInEvent
 from tests.factories import PASSWORD
-from tests.security_info.conftest import add_authenticator
-from tests.security_info.test_passkeys import SoftKey, add_passkey
+from tests.fakes.webauthn import SoftKey
+from tests.security_info.conftest import add_authenticator, add_passkey
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

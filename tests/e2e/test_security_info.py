@@ -8,6 +8,7 @@ import pytest
 from organizations.models import AuthenticationPolicy
 from portal.delivery import recent_outbox
 from tests.factories import PASSWORD, make_organization, make_user
+from tests.security_info.conftest import add_authenticator, add_phone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -109,7 +110,6 @@ def test_a_user_adds_a_phone_and_signs_in_with_a_text(live_server, page, megan, 
 def test_the_security_info_pages_pass_axe_in_dark_mode_and_at_360_pixels(
     live_server, page, megan, axe, screenshot
 ):
-    from tests.security_info.conftest import add_authenticator, add_phone
 
     _method, app = add_authenticator(megan)
     add_phone(megan, channel="sms")

@@ -20,7 +20,9 @@ class _Recorder:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(  # noqa: N802 (the name aiosmtpd calls)
+        self, server, session, envelope
+    ) -> str:
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)
         )

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from portal.delivery import _sender
+
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-twilio-auth-token"
 FROM_NUMBER = "+15005550006"  # Twilio's magic "always succeeds" sender
@@ -232,7 +234,6 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serve_fake_twilio(settings, monkeypatch):
     """Run a fake Twilio and point the portal's Twilio sender at it for the duration."""
-    from portal.delivery import _sender
 
     fake = FakeTwilio().start()
     settings.PHONE_BACKEND = "twilio"

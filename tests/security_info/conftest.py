@@ -4,9 +4,11 @@ import time
 
 import pyotp
 import pytest
+from fido2.utils import websafe_encode
 
 from portal import crypto
 from security_info.models import Method
+from tests.fakes.webauthn import SoftKey
 
 
 def mark_strong_sign_in(client, user, *, seconds_ago: float = 0, method: str = "mfa") -> None:
@@ -39,3 +41,21 @@ def add_authenticator(user, name="Phone") -> tuple[Method, pyotp.TOTP]:
 
 def add_phone(user, phone="+447700900123", kind=Method.Kind.MOBILE_PHONE, **fields) -> Method:
     return Method.objects.create(user=user, kind=kind, phone=phone, **fields)
+
+
+def add_passkey(
+    user, name="Laptop", key: SoftKey | None = None, **fields
+) -> tuple[Method, SoftKey]:
+    """Register a passkey directly; return it and the SoftKey that holds its private key."""
+    key = key or SoftKey()
+    key.user_handle = str(user.pk).encode()
+    credential = key.credential_data()
+    method = Method.objects.create(
+        user=user,
+        kind=Method.Kind.PASSKEY,
+        name=name,
+        credential_id=key.id,
+        credential=websafe_encode(credential),
+        **{"passwordless": True, **fields},
+    )
+    return method, key

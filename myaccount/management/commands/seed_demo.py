@@ -303,8 +303,8 @@ ROUTINES = {
     ),
 }
 
-OFFICE_HOURS = (8, 8, 9, 9, 9, 10, 10, 11, 12, 13, 14, 14, 15, 16, 17)
-HOME_HOURS = (7, 7, 18, 19, 19, 20, 20, 21, 22)
+OFFICE_HOURS: tuple[int, ...] = (8, 8, 9, 9, 9, 10, 10, 11, 12, 13, 14, 14, 15, 16, 17)
+HOME_HOURS: tuple[int, ...] = (7, 7, 18, 19, 19, 20, 20, 21, 22)
 WEEKEND_HOURS = tuple(range(9, 22))
 
 
@@ -456,7 +456,7 @@ def _history(user: User, routine: Routine, now: datetime) -> list[SignInEvent]:
             else:
                 place, hours = routine.home, HOME_HOURS if workday else WEEKEND_HOURS
             user_agent = rng.choices(
-                place.user_agents, weights=range(len(place.user_agents) + 1, 1, -1)
+                place.user_agents, weights=list(range(len(place.user_agents) + 1, 1, -1))
             )[0]
             when = at(days_ago, time(rng.choice(hours), rng.randrange(60), rng.randrange(60)))
             if rng.random() < routine.typo_chance:
@@ -495,7 +495,7 @@ def _event(
     """Build an event the way signins.services.record_sign_in would have recorded it."""
     # Imported here: loading the parser's regexes takes about a second, which a restart that
     # finds the history already in place should not pay.
-    from portal.browsers import parse_user_agent
+    from portal.browsers import parse_user_agent  # noqa: PLC0415 (see above)
 
     browser = parse_user_agent(user_agent)
     unknown = outcome == SignInEvent.Reason.UNKNOWN_ACCOUNT

@@ -56,7 +56,7 @@ def change(request: PortalRequest) -> HttpResponse:
     context = {
         "form": form,
         "must_change": bool(reason),
-        "reason": REASONS.get(reason, ""),
+        "reason": REASONS.get(reason or "", ""),
         "asks_current": ask_current,
         "has_password": user.has_usable_password(),
         "verify_url": _verify_url() if ask_current and _can_verify_instead(request) else "",

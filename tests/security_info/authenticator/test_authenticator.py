@@ -8,10 +8,11 @@ from django.core import mail
 
 from organizations.models import AuthenticationPolicy
 from portal import crypto
+from portal.delivery import _sender
 from security_info.models import Method
 from signins.models import SecurityEvent, SignInEvent
 from tests.factories import PASSWORD
-from tests.security_info.conftest import add_authenticator, mark_strong_sign_in
+from tests.security_info.conftest import add_authenticator, add_phone, mark_strong_sign_in
 
 ADD_URL = "/security-info/authenticator/add/"
 
@@ -23,7 +24,8 @@ def secret_on_page(response) -> str:
 def test_the_page_shows_a_qr_code_and_the_key_for_manual_entry(sudo_client):
     response = sudo_client.get(ADD_URL)
     html = response.content.decode()
-    assert "<svg" in html and 'role="img"' in html
+    assert "<svg" in html
+    assert 'role="img"' in html
     secret = secret_on_page(response)
     assert f"otpauth://totp/My%20Account:alice%40northwind.example?secret={secret}" in html
 
@@ -220,11 +222,9 @@ def test_code_checks_are_rate_limited_per_account(client, alice, settings):
 
 
 def test_a_code_that_cannot_be_sent_is_explained_and_recorded(client, alice, settings):
-    from tests.security_info.conftest import add_phone
 
     add_phone(alice, channel="sms", is_default=True)
     settings.PHONE_BACKEND = "none"  # the provider is unreachable
-    from portal.delivery import _sender
 
     _sender.cache_clear()
     post_password(client)

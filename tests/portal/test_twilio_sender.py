@@ -5,11 +5,8 @@ import http.client
 import json
 
 import pytest
-from django.urls import reverse
 
 from portal import delivery
-from security_info.models import Method
-from signins.models import SecurityEvent
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, serve_fake_twilio
 
 
@@ -73,33 +70,6 @@ def test_twilio_being_unreachable_is_a_failed_delivery(twilio):
 
     with pytest.raises(delivery.DeliveryFailed):
         delivery.place_call("+14255550100", "Your verification code is 1 2 3 4 5 6.")
-
-
-def test_adding_a_phone_while_twilio_fails_shows_why_and_stores_nothing(twilio, sudo_client, alice):
-    twilio.fail_next(400)
-
-    response = sudo_client.post(
-        reverse("security_info:add_mobile_phone"),
-        {"region": "GB", "number": "07400 123456", "channel": "sms"},
-    )
-
-    assert response.status_code == 200
-    assert "We could not send the code" in response.content.decode()
-    assert not Method.objects.filter(user=alice).exists()
-    assert not SecurityEvent.objects.filter(user=alice).exists()
-
-
-def test_adding_a_phone_through_twilio_registers_it(twilio, sudo_client, alice):
-    sudo_client.post(
-        reverse("security_info:add_mobile_phone"),
-        {"region": "GB", "number": "07400 123456", "channel": "sms"},
-    )
-    code = twilio.messages[0]["Body"].split()[-1]
-
-    response = sudo_client.post(reverse("security_info:verify_phone"), {"code": code})
-
-    assert response.status_code == 302
-    assert Method.objects.get(user=alice).phone == "+447400123456"
 
 
 @pytest.mark.parametrize("authorization", [None, f"{ACCOUNT_SID}:wrong", f"ACother:{AUTH_TOKEN}"])

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 
 from organizations.models import AuthenticationPolicy
+from portal import crypto
 from security_info.app_passwords.passwords import generate, normalize
 from security_info.models import AppPassword
 from signins.models import SecurityEvent, SignInEvent
@@ -36,7 +37,6 @@ def create(client, name="Laptop mail") -> str:
 
 
 def make_app_password(user, name="App") -> AppPassword:
-    from portal import crypto
 
     return AppPassword.objects.create(user=user, name=name, digest=crypto.digest(generate(), "x"))
 
@@ -58,13 +58,15 @@ def test_it_creates_one_and_shows_it_once(sudo_client, alice, django_capture_on_
     html = response.content.decode()
     password = PASSWORD_PATTERN.search(html)[0]
     assert "You won't be able to see it again" in html
-    assert 'data-copy="app-password"' in html and "security_info/copy.js" in html
+    assert 'data-copy="app-password"' in html
+    assert "security_info/copy.js" in html
     assert "http://testserver/api/me" in html
     assert "no-store" in response["Cache-Control"]
 
     app_password = AppPassword.objects.get(user=alice)
     assert app_password.name == "Laptop mail"
-    assert password not in app_password.digest and normalize(password) not in app_password.digest
+    assert password not in app_password.digest
+    assert normalize(password) not in app_password.digest
     assert password not in str(dict(sudo_client.session))  # only encrypted while it waited
     event = SecurityEvent.objects.get(user=alice)
     assert (event.kind, event.detail) == (
@@ -122,7 +124,8 @@ def test_when_the_policy_is_off_there_is_no_add_but_existing_ones_stay(
     app_passwords_allowed.save()
     html = sudo_client.get("/security-info/").content.decode()
     assert ADD_URL not in html
-    assert "Old phone" in html and delete_url(app_password) in html
+    assert "Old phone" in html
+    assert delete_url(app_password) in html
     response = sudo_client.post(ADD_URL, {"name": "New"}, follow=True)
     assert "Your organization does not allow this method." in response.content.decode()
     assert AppPassword.objects.filter(user=alice).count() == 1

@@ -1,8 +1,10 @@
 """Signing in and out with email and password through allauth, as the portal configures it."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 
+from myaccount import settings as project_settings
 from portal.models import User
 from tests.factories import PASSWORD
 
@@ -111,11 +113,7 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(client, alice):
 
 
 def test_passwords_are_hashed_with_argon2_outside_the_suite():
-    from django.conf import settings
-
     # The suite swaps in a fast hasher; the configured first hasher is what production uses.
-    from myaccount import settings as project_settings
-
     assert project_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
     assert settings.PASSWORD_HASHERS != project_settings.PASSWORD_HASHERS
 

@@ -9,26 +9,18 @@ import json
 import os
 
 import pytest
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
-from fido2.cose import ES256
-from fido2.utils import sha256, websafe_decode, websafe_encode
-from fido2.webauthn import (
-    Aaguid,
-    AttestationObject,
-    AttestedCredentialData,
-    AuthenticatorData,
-    CollectedClientData,
-)
+from fido2.utils import websafe_decode, websafe_encode
+from fido2.webauthn import AttestedCredentialData
 
 from organizations.models import AuthenticationPolicy
 from security_info.models import Method
 from signins.models import SecurityEvent, SignInEvent
 from tests.factories import PASSWORD
-from tests.security_info.conftest import add_authenticator, mark_strong_sign_in
+from tests.fakes.webauthn import SoftKey
+from tests.security_info.conftest import add_authenticator, add_passkey, mark_strong_sign_in
 
-ORIGIN = "http://localhost"
 ADD_URL = "/security-info/passkeys/add/"
 REGISTER_OPTIONS_URL = "/security-info/passkeys/add/options/"
 REGISTER_URL = "/security-info/passkeys/add/register/"
@@ -40,71 +32,6 @@ SUDO_OPTIONS_URL = "/security-info/verify/passkey/options/"
 SUDO_URL = "/security-info/verify/passkey/"
 FAILED = "That passkey didn't work. Try again or sign in with your password."
 
-Flag = AuthenticatorData.FLAG
-
-
-class SoftKey:
-    """A software passkey: creates a credential and signs assertions like an authenticator."""
-
-    def __init__(self, rp_id: str = "localhost"):
-        self.rp_id_hash = sha256(rp_id.encode())
-        self.private_key = ec.generate_private_key(ec.SECP256R1())
-        self.credential_id = os.urandom(32)
-        self.counter = 0
-        self.user_handle: bytes | None = None
-
-    @property
-    def id(self) -> str:
-        return websafe_encode(self.credential_id)
-
-    def create(self, options: dict, *, origin: str = ORIGIN, discoverable: bool = True) -> dict:
-        public_key = options["publicKey"]
-        self.user_handle = websafe_decode(public_key["user"]["id"])
-        client_data = CollectedClientData.create(
-            type="webauthn.create", challenge=public_key["challenge"], origin=origin
-        )
-        credential = AttestedCredentialData.create(
-            Aaguid.NONE,
-            self.credential_id,
-            ES256.from_cryptography_key(self.private_key.public_key()),
-        )
-        auth_data = AuthenticatorData.create(
-            self.rp_id_hash, Flag.UP | Flag.UV | Flag.AT, self.counter, credential
-        )
-        attestation = AttestationObject.create("none", auth_data, {})
-        return {
-            "id": self.id,
-            "rawId": self.id,
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": client_data.b64,
-                "attestationObject": websafe_encode(attestation),
-            },
-            "clientExtensionResults": {"credProps": {"rk": discoverable}},
-        }
-
-    def get(
-        self, options: dict, *, origin: str = ORIGIN, counter: int | None = None, verified=True
-    ) -> dict:
-        public_key = options["publicKey"]
-        self.counter = self.counter + 1 if counter is None else counter
-        client_data = CollectedClientData.create(
-            type="webauthn.get", challenge=public_key["challenge"], origin=origin
-        )
-        flags = Flag.UP | Flag.UV if verified else Flag.UP
-        auth_data = AuthenticatorData.create(self.rp_id_hash, flags, self.counter)
-        signature = self.private_key.sign(
-            bytes(auth_data) + client_data.hash, ec.ECDSA(hashes.SHA256())
-        )
-        response = {
-            "clientDataJSON": client_data.b64,
-            "authenticatorData": websafe_encode(auth_data),
-            "signature": websafe_encode(signature),
-        }
-        if self.user_handle:
-            response["userHandle"] = websafe_encode(self.user_handle)
-        return {"id": self.id, "rawId": self.id, "type": "public-key", "response": response}
-
 
 def post_json(client, url, body=None):
     return client.post(url, json.dumps(body or {}), content_type="application/json")
@@ -113,26 +40,6 @@ def post_json(client, url, body=None):
 def register(client, key: SoftKey, **create_kwargs):
     options = post_json(client, REGISTER_OPTIONS_URL).json()
     return post_json(client, REGISTER_URL, {"credential": key.create(options, **create_kwargs)})
-
-
-def add_passkey(
-    user, name="Laptop", key: SoftKey | None = None, **fields
-) -> tuple[Method, SoftKey]:
-    """Register a passkey directly; return it and the SoftKey that holds its private key."""
-    key = key or SoftKey()
-    key.user_handle = str(user.pk).encode()
-    credential = AttestedCredentialData.create(
-        Aaguid.NONE, key.credential_id, ES256.from_cryptography_key(key.private_key.public_key())
-    )
-    method = Method.objects.create(
-        user=user,
-        kind=Method.Kind.PASSKEY,
-        name=name,
-        credential_id=key.id,
-        credential=websafe_encode(credential),
-        **{"passwordless": True, **fields},
-    )
-    return method, key
 
 
 def sign_in_with(client, key: SoftKey, *, next_url=None, **get_kwargs):
@@ -187,7 +94,8 @@ def test_it_adds_a_passkey_under_a_default_name(
 def test_after_adding_the_user_can_change_the_default_name(sudo_client, alice):
     location = register(sudo_client, SoftKey()).json()["location"]
     page = sudo_client.get(location).content.decode()
-    assert "Passkey added" in page and 'value="Passkey 1"' in page
+    assert "Passkey added" in page
+    assert 'value="Passkey 1"' in page
     response = sudo_client.post(location, {"name": "  Work   laptop "})
     assert response["Location"] == "/security-info/"
     assert Method.objects.get(user=alice).name == "Work laptop"
@@ -637,7 +545,8 @@ def test_a_passkey_can_be_the_second_step_after_the_password(client, alice):
     method, key = add_passkey(alice, is_default=True)
     assert post_password(client)["Location"] == "/accounts/verify/"
     page = client.get("/accounts/verify/").content.decode()
-    assert "Use my passkey" in page and 'data-complete-url="/accounts/verify/passkey/"' in page
+    assert "Use my passkey" in page
+    assert 'data-complete-url="/accounts/verify/passkey/"' in page
     options = post_json(client, VERIFY_OPTIONS_URL).json()
     assert [c["id"] for c in options["publicKey"]["allowCredentials"]] == [method.credential_id]
     response = post_json(client, VERIFY_URL, {"credential": key.get(options)})

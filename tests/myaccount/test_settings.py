@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from myaccount.settings import env_bool, env_int, env_list, env_str
 from tests.conftest import NetworkAccessError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_env_bool_reads_the_usual_spellings(monkeypatch):
