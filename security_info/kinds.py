@@ -87,6 +87,7 @@ class ResetOption:
     kind: "Kind"
     channel: str
     policy_flag: str  # the AuthenticationPolicy field that allows it
+    position: int  # where the choice is listed (Microsoft's order: email, phones, app, questions)
     proof: str = "code"  # "code" (sent, or shown by an app) or "answers"
 
     @property
@@ -165,8 +166,9 @@ class Kind:
         """The ways it can prove who you are at a self-service password reset."""
         return ()
 
-    def allowed_reset_options(self, policy: "AuthenticationPolicy") -> list[ResetOption]:
-        return [option for option in self.reset_options() if getattr(policy, option.policy_flag)]
+    def offers_at_reset(self, option: ResetOption, policy: "AuthenticationPolicy") -> bool:
+        """Tell whether the policy lets a reset offer this option of the kind."""
+        return bool(getattr(policy, option.policy_flag))
 
 
 class MethodKindBase(Kind):

@@ -35,6 +35,7 @@ class Authenticator(MethodKindBase):
                 self,
                 "",
                 "reset_by_authenticator",
+                position=50,
             ),
         )
 

@@ -36,6 +36,7 @@ class Email(SentCodeKind):
                 self,
                 "",
                 "reset_by_email",
+                position=10,
             ),
         )
 

@@ -52,9 +52,12 @@ DONE_SESSION_KEY = "password.reset_done"
 PURPOSE = "reset"  # the challenges purpose: a reset code proves nothing anywhere else
 LIFETIME = 15 * 60  # seconds from the address to the new password
 
-# Every way any kind offers to pass a gate, in the catalogue's order.
+# Every way any kind offers to pass a gate, in the order they are listed.
 OPTIONS: tuple[ResetOption, ...] = tuple(
-    option for kind in KINDS.values() for option in kind.reset_options()
+    sorted(
+        (option for kind in KINDS.values() for option in kind.reset_options()),
+        key=lambda option: option.position,
+    )
 )
 OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
 
@@ -166,9 +169,8 @@ def available_options(state: ResetState) -> list[ResetOption]:
         return []
     return [
         option
-        for kind in KINDS.values()
-        for option in kind.allowed_reset_options(policy)
-        if option.kind.key not in state.kinds_used
+        for option in OPTIONS
+        if option.kind.offers_at_reset(option, policy) and option.kind.key not in state.kinds_used
     ]
 
 

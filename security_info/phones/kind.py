@@ -120,6 +120,7 @@ class MobilePhone(Phone):
                 self,
                 Channel.SMS,
                 "reset_by_mobile_phone",
+                position=20,
             ),
             ResetOption(
                 "mobile_call",
@@ -130,11 +131,12 @@ class MobilePhone(Phone):
                 self,
                 Channel.VOICE,
                 "reset_by_mobile_phone",
+                position=30,
             ),
         )
 
-    def allowed_reset_options(self, policy) -> list[ResetOption]:
-        return super().allowed_reset_options(policy) if phones_available() else []
+    def offers_at_reset(self, option: ResetOption, policy) -> bool:
+        return phones_available() and super().offers_at_reset(option, policy)
 
 
 class AlternatePhone(Phone):
@@ -180,8 +182,9 @@ class OfficePhone(Phone):
                 self,
                 Channel.VOICE,
                 "reset_by_office_phone",
+                position=40,
             ),
         )
 
-    def allowed_reset_options(self, policy) -> list[ResetOption]:
-        return super().allowed_reset_options(policy) if phones_available() else []
+    def offers_at_reset(self, option: ResetOption, policy) -> bool:
+        return phones_available() and super().offers_at_reset(option, policy)

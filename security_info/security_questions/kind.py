@@ -43,6 +43,7 @@ class SecurityQuestions(Kind):
                 self,
                 "",
                 "reset_by_security_questions",
+                position=60,
                 proof="answers",
             ),
         )

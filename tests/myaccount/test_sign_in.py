@@ -3,8 +3,12 @@
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.test import override_settings
 
 from myaccount import settings as project_settings
+from myaccount.adapter import AccountAdapter
+from organizations.models import AuthenticationPolicy
+from portal.authentication import LoginStage
 from portal.models import User
 from tests.factories import PASSWORD
 
@@ -121,3 +125,44 @@ def test_passwords_are_hashed_with_argon2_outside_the_suite():
 @pytest.mark.parametrize("url", ["/accounts/email/", "/accounts/confirm-email/"])
 def test_users_cannot_manage_their_email_addresses(alice_client, url):
     assert alice_client.get(url).status_code == 404
+
+
+# The stages after the password -----------------------------------------------------------
+
+STAGES_SEEN: list[str] = []
+
+
+class RecordingStage(LoginStage):
+    """A stage that only notes that it ran, and for whom."""
+
+    key = "recording"
+
+    def handle(self):
+        STAGES_SEEN.append(self.login.user.email)
+        return None, True
+
+
+def test_the_adapter_runs_the_stages_of_the_settings_in_their_order():
+    assert AccountAdapter().get_login_stages() == [
+        "security_info.stages.RememberedBrowserStage",
+        "security_info.stages.SecondFactorStage",
+        "portal.stages.InterruptsStage",
+    ]
+
+
+def test_a_stage_listed_in_the_settings_takes_part_in_every_sign_in(client, alice, northwind):
+    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    STAGES_SEEN.clear()
+    with override_settings(
+        SIGN_IN_STAGES=[*settings.SIGN_IN_STAGES, "tests.myaccount.test_sign_in.RecordingStage"]
+    ):
+        response = sign_in(client, "alice@northwind.example")
+    assert response["Location"] == "/"
+    assert STAGES_SEEN == ["alice@northwind.example"]
+
+
+def test_a_wrong_password_never_reaches_the_stages(client, alice):
+    STAGES_SEEN.clear()
+    with override_settings(SIGN_IN_STAGES=["tests.myaccount.test_sign_in.RecordingStage"]):
+        sign_in(client, "alice@northwind.example", "wrong password")
+    assert STAGES_SEEN == []
