@@ -26,28 +26,27 @@ def home_organization(user: "User | None") -> Organization | None:
 
 def authentication_policy(user: "User | None") -> AuthenticationPolicy:
     """Return the policy of the user's home organization, or the defaults (unsaved)."""
-    if user is None or user.pk is None:
-        return AuthenticationPolicy()
-    if "_authentication_policy" not in user.__dict__:
-        policy = AuthenticationPolicy.objects.filter(
-            organization__memberships__user=user,
-            organization__memberships__kind=Membership.Kind.HOME,
-        ).first()
-        user.__dict__["_authentication_policy"] = policy or AuthenticationPolicy()
-    return user.__dict__["_authentication_policy"]
+    return _home_policy(user, AuthenticationPolicy)
 
 
 def password_policy(user: "User | None") -> PasswordPolicy:
     """Return the password policy of the user's home organization, or the defaults (unsaved)."""
+    return _home_policy(user, PasswordPolicy)
+
+
+def _home_policy[P: AuthenticationPolicy | PasswordPolicy](
+    user: "User | None", model: type[P]
+) -> P:
     if user is None or user.pk is None:
-        return PasswordPolicy()
-    if "_password_policy" not in user.__dict__:
-        policy = PasswordPolicy.objects.filter(
+        return model()
+    key = f"_{model._meta.model_name}"
+    if key not in user.__dict__:
+        policy = model.objects.filter(
             organization__memberships__user=user,
             organization__memberships__kind=Membership.Kind.HOME,
         ).first()
-        user.__dict__["_password_policy"] = policy or PasswordPolicy()
-    return user.__dict__["_password_policy"]
+        user.__dict__[key] = policy or model()
+    return user.__dict__[key]
 
 
 def organization_for_address(email: str, user: "User | None") -> Organization | None:

@@ -39,6 +39,9 @@ class Phone(SentCodeKind):
         """How a code may prove a number being registered (a call, whatever the policy)."""
         return [Channel.VOICE]
 
+    def offers_at_reset(self, option: ResetOption, policy) -> bool:
+        return phones_available() and super().offers_at_reset(option, policy)
+
     def option_strength(self, channel: str) -> float:
         # A call is harder to intercept than a text (no SIM-swap-and-read, no SMS forwarding).
         return self.strength - 0.5 if channel == Channel.VOICE else self.strength
@@ -135,9 +138,6 @@ class MobilePhone(Phone):
             ),
         )
 
-    def offers_at_reset(self, option: ResetOption, policy) -> bool:
-        return phones_available() and super().offers_at_reset(option, policy)
-
 
 class AlternatePhone(Phone):
     key = Method.Kind.ALTERNATE_PHONE
@@ -185,6 +185,3 @@ class OfficePhone(Phone):
                 position=40,
             ),
         )
-
-    def offers_at_reset(self, option: ResetOption, policy) -> bool:
-        return phones_available() and super().offers_at_reset(option, policy)
