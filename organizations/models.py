@@ -163,6 +163,8 @@ class AuthenticationPolicy(models.Model):
         verbose_name_plural = _("authentication policies")
 
     def __str__(self) -> str:
+        if self.organization_id is None:  # the defaults, for someone with no organization
+            return str(_("Default authentication policy"))
         return str(
             _("Authentication policy of %(organization)s") % {"organization": self.organization}
         )
@@ -233,6 +235,8 @@ class PasswordPolicy(models.Model):
         verbose_name_plural = _("password policies")
 
     def __str__(self) -> str:
+        if self.organization_id is None:  # the defaults, for someone with no organization
+            return str(_("Default password policy"))
         return str(_("Password policy of %(organization)s") % {"organization": self.organization})
 
     def clean(self) -> None:

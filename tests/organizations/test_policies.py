@@ -1,0 +1,70 @@
+"""What the other apps ask of organizations: the home organization and its two policies."""
+
+from organizations.models import AuthenticationPolicy, PasswordPolicy
+from organizations.policies import (
+    authentication_policy,
+    home_organization,
+    organization_for_address,
+    organization_with_policy,
+    password_policy,
+)
+from tests.factories import make_organization, make_user
+
+
+def test_the_home_organization_is_the_one_that_manages_the_account(alice, northwind):
+    assert home_organization(alice) == northwind
+    assert home_organization(make_user("nobody@example.com")) is None
+    assert home_organization(None) is None
+
+
+def test_a_policy_of_the_home_organization_applies(alice, northwind):
+    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    PasswordPolicy.objects.create(organization=northwind, min_length=20)
+    assert authentication_policy(alice).mfa_required is False
+    assert password_policy(alice).min_length == 20
+
+
+def test_without_one_the_defaults_apply_and_nothing_is_saved(alice, charlie):
+    assert authentication_policy(alice).pk is None
+    assert authentication_policy(alice).mfa_required is True
+    assert password_policy(charlie).min_length == 12
+    assert password_policy(None).pk is None
+    assert str(password_policy(None)) == "Default password policy"
+    assert not AuthenticationPolicy.objects.exists()
+
+
+def test_a_guest_organizations_policy_does_not_apply(alice):
+    elsewhere = make_organization(name="Elsewhere")
+    alice.memberships.create(organization=elsewhere, kind="guest")
+    AuthenticationPolicy.objects.create(organization=elsewhere, mfa_required=False)
+    assert authentication_policy(alice).mfa_required is True
+
+
+def test_each_answer_is_read_once_for_the_same_user(alice, django_assert_num_queries):
+    with django_assert_num_queries(3):
+        for _ in range(2):
+            home_organization(alice)
+            authentication_policy(alice)
+            password_policy(alice)
+
+
+def test_a_typed_address_belongs_to_the_accounts_organization_else_to_its_domains(alice, northwind):
+    assert organization_for_address("alice@northwind.example", alice) == northwind
+    assert organization_for_address("nobody@NORTHWIND.example", None) == northwind
+    assert organization_for_address("nobody@elsewhere.example", None) is None
+    assert organization_for_address("not an address", None) is None
+
+
+def test_an_organization_comes_with_its_policy_or_the_defaults(northwind):
+    organization, defaults = organization_with_policy(northwind.pk)
+    assert (organization, defaults.pk, str(defaults)) == (
+        northwind,
+        None,
+        "Default authentication policy",
+    )
+    policy = AuthenticationPolicy.objects.create(organization=northwind, reset_gates=2)
+    assert organization_with_policy(northwind.pk) == (northwind, policy)
+    organization, defaults = organization_with_policy(None)
+    assert organization is None
+    assert defaults.pk is None
+    assert organization_with_policy(northwind.pk + 1000)[0] is None
