@@ -278,3 +278,21 @@ def test_the_overview_tile_counts_methods_and_names_the_default(client, alice):
     html = client.get("/").content.decode()
     assert "1 method, default: Text a code to +447700900123" in html
     assert 'href="/security-info/"' in html
+
+
+def test_the_other_pages_take_a_known_number_of_queries(client, alice, django_assert_num_queries):
+    add_authenticator(alice)
+    add_phone(alice)
+    with django_assert_num_queries(0):  # the sign-in page reads nothing
+        client.get("/accounts/login/")
+    client.post("/accounts/login/", {"login": alice.email, "password": PASSWORD})
+    with django_assert_num_queries(4):  # session, the user, the policy, the methods
+        assert client.get("/accounts/verify/").status_code == 200
+    client.force_login(alice)
+    with django_assert_num_queries(5):  # and the home organization for the top bar
+        assert client.get("/security-info/verify/").status_code == 200
+    mark_strong_sign_in(client, alice)
+    with django_assert_num_queries(5):  # sudo and the page share the methods
+        assert client.get("/security-info/default/").status_code == 200
+    with django_assert_num_queries(6):  # and the count of codes left
+        assert client.get("/security-info/recovery-codes/").status_code == 200
