@@ -157,11 +157,6 @@ class Kind:
         re-registration", for kinds `cleared_by_reregistration`); return how many went."""
         raise NotImplementedError
 
-    def sign_in_options(
-        self, method: Method, policy: "AuthenticationPolicy"
-    ) -> list["SignInOption"]:
-        return []
-
     def reset_options(self) -> Sequence[ResetOption]:
         """The ways it can prove who you are at a self-service password reset."""
         return ()
