@@ -8,9 +8,12 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from portal import privilege
 from portal.models import User
+
+ROLE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -85,6 +88,29 @@ class UserAdmin(BaseUserAdmin):
         ),
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Only a superuser grants or takes away admin roles and permissions."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ROLE_FIELDS
+        return readonly
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """Whoever may edit an admin account (its address, say) could take it over."""
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or privilege.may_manage_authentication(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or privilege.may_manage_authentication(request.user, obj))
+
+    def get_deleted_objects(self, objs, request):
+        """Refuse a bulk delete that includes an admin account the actor may not manage."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if any(not privilege.may_manage_authentication(request.user, user) for user in objs):
+            perms_needed = {*perms_needed, _("admin accounts")}
+        return deleted, model_count, perms_needed, protected
+
     @admin.display(description=gettext_lazy("name"), ordering="display_name")
     def name(self, user: User) -> str:
         return user.name
@@ -99,6 +125,28 @@ class UserAdmin(BaseUserAdmin):
             messages.INFO,
         )
         return redirect("admin:portal_user_changelist")
+
+
+def manageable_users(model_admin, request, users):
+    """Keep the users whose authentication the actor may manage; say how many were left out.
+
+    For the admin actions that reset methods, passes or passwords."""
+    allowed = privilege.manageable(request.user, users)
+    refused = users.count() - allowed.count()
+    if refused:
+        model_admin.message_user(
+            request,
+            ngettext(
+                "%(count)s admin account was left alone: only a privileged authentication "
+                "administrator manages how admins sign in.",
+                "%(count)s admin accounts were left alone: only a privileged authentication "
+                "administrator manages how admins sign in.",
+                refused,
+            )
+            % {"count": refused},
+            messages.WARNING,
+        )
+    return allowed
 
 
 def extend_user_admin(

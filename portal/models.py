@@ -98,6 +98,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        permissions = [
+            (
+                "manage_privileged_authentication",
+                _("Can manage the methods, passes and passwords of admin accounts"),
+            ),
+        ]
         constraints = [
             # The login is case-insensitive, so the uniqueness must be too.
             models.UniqueConstraint(Lower("email"), name="portal_user_email_ci_unique"),

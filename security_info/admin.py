@@ -16,8 +16,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from portal import crypto
-from portal.admin import extend_user_admin
+from portal import crypto, privilege
+from portal.admin import extend_user_admin, manageable_users
 from security_info import services
 from security_info.app_passwords.passwords import LABEL as APP_PASSWORD
 from security_info.models import AppPassword, Method, SecurityQuestion, TemporaryAccessPass
@@ -57,6 +57,25 @@ def _report_reregistration(model_admin, request, count: int) -> None:
     )
 
 
+class PrivilegedRowsMixin:
+    """Rows that belong to a user (methods, app passwords, passes): an admin account's are
+    deleted only by someone who may manage how admins sign in (portal/privilege.py)."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return allowed and (
+            obj is None or privilege.may_manage_authentication(request.user, obj.user)
+        )
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(  # type: ignore[misc]
+            objs, request
+        )
+        if any(not privilege.may_manage_authentication(request.user, o.user) for o in objs):
+            perms_needed = {*perms_needed, _("admin accounts")}
+        return deleted, model_count, perms_needed, protected
+
+
 class MethodInline(admin.TabularInline):
     """A user's methods, for the user admin: what they are, never their secrets."""
 
@@ -74,7 +93,7 @@ class MethodInline(admin.TabularInline):
 
 
 @admin.register(Method)
-class MethodAdmin(admin.ModelAdmin):
+class MethodAdmin(PrivilegedRowsMixin, admin.ModelAdmin):
     list_display = ["user", "kind", "detail", "is_default", "created_at", "last_used_at"]
     list_filter = ["kind", "is_default"]
     search_fields = ["user__email", "name", "phone", "email"]
@@ -104,6 +123,7 @@ class MethodAdmin(admin.ModelAdmin):
     )
     def require_reregistration(self, request, queryset) -> None:
         users = get_user_model().objects.filter(security_methods__in=queryset).distinct()
+        users = manageable_users(self, request, users)
         count = services.require_reregistration(request, users)
         _report_reregistration(self, request, count)
 
@@ -117,7 +137,7 @@ class SecurityQuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AppPassword)
-class AppPasswordAdmin(admin.ModelAdmin):
+class AppPasswordAdmin(PrivilegedRowsMixin, admin.ModelAdmin):
     """App passwords can be looked at and deleted, never made or changed here."""
 
     list_display = ["name", "user", "created_at", "last_used_at"]
@@ -143,7 +163,7 @@ class AppPasswordAdmin(admin.ModelAdmin):
 
 
 @admin.register(TemporaryAccessPass)
-class TemporaryAccessPassAdmin(admin.ModelAdmin):
+class TemporaryAccessPassAdmin(PrivilegedRowsMixin, admin.ModelAdmin):
     """Issue a pass with "Add"; it is shown once on the next page. Issued passes are
     read-only: issue a new one to replace it, or delete it."""
 
@@ -178,7 +198,9 @@ class TemporaryAccessPassAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = self.add_form
-        return super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # type: ignore[attr-defined]  # IssueTemporaryPassForm has it
+        return form
 
     def add_view(self, request, form_url="", extra_context=None):
         # Every way out of the add form leads to the one showing of the pass.
@@ -259,7 +281,9 @@ def _pop_issued_pass(request, pk: int) -> str | None:
     description=gettext_lazy("Require re-registration of methods"), permissions=["change"]
 )
 def require_reregistration(model_admin, request, queryset) -> None:
-    count = services.require_reregistration(request, queryset)
+    count = services.require_reregistration(
+        request, manageable_users(model_admin, request, queryset)
+    )
     _report_reregistration(model_admin, request, count)
 
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext, override
+from django.utils.translation import gettext, ngettext, override
 from django.utils.translation import gettext_lazy as _
 
 
@@ -102,6 +102,9 @@ class SecurityEvent(models.Model):
         TEMPORARY_PASS_ISSUED = "temporary_pass_issued", _("Temporary access pass issued")
         PASSWORD_CHANGED = "password_changed", _("Password changed")
         PASSWORD_RESET = "password_reset", _("Password reset")
+        ACCOUNT_UNLOCKED = "account_unlocked", _("Account unlocked by an admin")
+        SIGN_IN_LOCKED = "sign_in_locked", _("Sign-in locked after too many wrong codes")
+        APP_PASSWORDS_REVOKED = "app_passwords_revoked", _("App passwords stopped working")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events"
@@ -150,6 +153,12 @@ class SecurityEvent(models.Model):
             if params.get("one_time"):
                 return gettext("valid for %(minutes)s minutes, single use") % params
             return gettext("valid for %(minutes)s minutes") % params
+        if self.kind == self.Kind.APP_PASSWORDS_REVOKED and "count" in params:
+            return ngettext(
+                "%(count)s app password deleted", "%(count)s app passwords deleted", params["count"]
+            ) % {"count": params["count"]}
+        if self.kind == self.Kind.SIGN_IN_LOCKED and "failures" in params:
+            return gettext("%(failures)s wrong codes in a row") % params
         if self.kind == self.Kind.METHODS_RESET and "cleared" in params:
             if not params["cleared"]:
                 return gettext("nothing to delete")

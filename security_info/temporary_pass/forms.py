@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from organizations.policies import authentication_policy
+from portal import privilege
 from security_info.models import TemporaryAccessPass
 from security_info.temporary_pass import passes as temporary_pass
 
@@ -32,6 +33,7 @@ class IssueTemporaryPassForm(forms.ModelForm):
     single use. Blank choices follow the user's organization policy."""
 
     POLICY, SINGLE_USE, MULTI_USE = "", "single", "multi"
+    actor = None  # the admin issuing the pass; the admin's get_form() sets it
 
     minutes = forms.IntegerField(
         label=_("Lifetime (minutes)"),
@@ -64,6 +66,15 @@ class IssueTemporaryPassForm(forms.ModelForm):
         cleaned = self.cleaned_data
         user = cleaned.get("user")
         if user is None:
+            return cleaned
+        if not privilege.may_manage_authentication(self.actor, user):
+            self.add_error(
+                "user",
+                _(
+                    "Only a privileged authentication administrator can issue a pass for an "
+                    "admin account."
+                ),
+            )
             return cleaned
         policy = authentication_policy(user)
         minutes = cleaned.get("minutes") or policy.temporary_pass_minutes
