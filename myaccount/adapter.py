@@ -47,10 +47,20 @@ class AccountAdapter(DefaultAccountAdapter):
         except ratelimits.RateLimited:
             record_failed_sign_in(request, SignInEvent.Reason.RATE_LIMITED, email=email, user=user)
             raise
-        # Checked before the password, so even the right one is refused while locked.
-        seconds = lockout.seconds_locked(user, client_ip(request)) if user else 0
+        if request.user.is_authenticated:  # re-verifying for sudo mode: see authentication_failed
+            ratelimits.consume(
+                request, "check_current_password", key=self._key(request), dry_run=True
+            )
+            return
+        # Checked before the password, so even the right one is refused while locked. An
+        # address with no account locks like one with an account (see lockout.py).
+        if user:
+            seconds = lockout.seconds_locked(user, client_ip(request))
+        else:
+            seconds = lockout.unknown_locked_for(email) if email else 0
         if seconds:
-            record_failed_sign_in(request, SignInEvent.Reason.LOCKED_OUT, email=email, user=user)
+            reason = SignInEvent.Reason.LOCKED_OUT if user else SignInEvent.Reason.UNKNOWN_ACCOUNT
+            record_failed_sign_in(request, reason, email=email, user=user)
             raise ValidationError(lockout.lock_message(seconds), code="locked_out")
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
@@ -58,11 +68,20 @@ class AccountAdapter(DefaultAccountAdapter):
         # At the limit already, the next attempt is refused before its password is checked.
         with suppress(ratelimits.RateLimited):
             ratelimits.consume(request, "login_failed")
-        user = self._find_user(email)
-        if user is None:  # never locked, so it looks like any wrong password
-            record_failed_sign_in(request, SignInEvent.Reason.UNKNOWN_ACCOUNT, email=email)
+        if request.user.is_authenticated:
+            # A signed-in user re-verifying for sudo mode: their own wrong passwords do not
+            # lock their own familiar side; they are limited apart.
+            ratelimits.consume(request, "check_current_password", key=self._key(request))
             return
-        seconds = lockout.register_failure(user, lockout.is_familiar(user, client_ip(request)))
+        user = self._find_user(email)
+        familiar = lockout.is_familiar(user, client_ip(request))  # the same query, account or not
+        if user is None:
+            seconds = lockout.register_unknown_failure(email) if email else 0
+            record_failed_sign_in(request, SignInEvent.Reason.UNKNOWN_ACCOUNT, email=email)
+            if seconds:
+                raise ValidationError(lockout.lock_message(seconds), code="locked_out")
+            return
+        seconds = lockout.register_failure(user, familiar)
         if not seconds:
             record_failed_sign_in(
                 request, SignInEvent.Reason.WRONG_PASSWORD, email=email, user=user
@@ -93,6 +112,10 @@ class AccountAdapter(DefaultAccountAdapter):
             second_factor=second_factor(request, user),
         )
         return super().post_login(request, user, **kwargs)
+
+    @staticmethod
+    def _key(request: HttpRequest) -> str:
+        return f"user:{request.user.pk}"
 
     @staticmethod
     def _find_user(email: str | None, *, with_lock: bool = False):

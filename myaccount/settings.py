@@ -58,6 +58,19 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     return number
 
 
+def env_float(name: str, default: float, minimum: float = 0.0) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number; got {value!r}") from None
+    if not number >= minimum:  # also refuses NaN
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {number}")
+    return number
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -241,20 +254,23 @@ RATE_LIMITS = {
     # from everywhere by typing wrong passwords. Per-account protection is the smart lockout
     # (security_info/password/lockout.py), which keeps familiar places apart from the rest.
     "login_failed": "20/m/ip",
-    "send_code": "20/h/ip,5/15m/key",
-    "send_code_to": "3/15m/key,10/d/key",
-    "check_code": "30/h/ip,10/15m/key",
-    "check_app_password": "30/m/ip,10/m/key",
-    "check_security_answers": "10/h/ip,5/h/key",
-    "check_recovery_code": "10/h/ip,5/15m/key",
-    "check_temporary_pass": "10/h/ip,5/15m/key",
-    "check_current_password": "10/15m/key",
+    # Limits that protect an account are never ones a stranger can use up against its owner:
+    # "ipkey" counts per account from one client address, and the keys of the others are split
+    # by side (signins.services.side_key): the user's familiar places and everywhere else.
+    "send_code": "20/h/ip,5/15m/key",  # per account and side
+    "send_code_to": "3/15m/key,10/d/key",  # per number or address and side: against SMS pumping
+    "check_code": "30/h/ip,10/15m/ipkey",
+    "check_app_password": "30/m/ip,10/m/ipkey",
+    "check_security_answers": "10/h/ip,5/h/key",  # per account and side
+    "check_recovery_code": "10/h/ip,5/15m/ipkey",
+    "check_temporary_pass": "10/h/ip,5/15m/ipkey",
+    "check_current_password": "10/15m/key",  # only the signed-in user reaches it
     # Self-service password reset, keyed by the typed address (account or not). reset_send is
     # tighter than send_code and send_code_to, so it is the one anyone meets first.
-    "reset_start": "10/m/ip,5/15m/key",
-    "reset_send": "10/h/ip,3/15m/key",
-    "reset_check": "30/h/ip,10/15m/key",
-    "reset_finish": "10/m/ip,5/m/key",
+    "reset_start": "10/m/ip,5/15m/ipkey",
+    "reset_send": "10/h/ip,3/15m/key",  # per address and side
+    "reset_check": "30/h/ip,10/15m/key",  # per address and side
+    "reset_finish": "10/m/ip,5/m/ipkey",
     "strength_check": "60/m/ip",
     "passkey_login": "10/m/ip",
 }
@@ -263,6 +279,15 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if ALLAUTH_TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = False
+
+# A password reset's "send me a code" takes at least this long (seconds) for every address,
+# so the time a real send takes does not tell that an account exists. Above the provider's
+# usual answer time; queue the sends (TASKS_BACKEND) to keep it short.
+RESET_SEND_SECONDS = env_float("RESET_SEND_SECONDS", 0.5)
+
+# Wrong second-factor codes in a row, from anywhere, before an account's second step locks
+# until a password reset or an admin unlock (NIST SP 800-63B: at most 100).
+SECOND_FACTOR_MAX_FAILURES = env_int("SECOND_FACTOR_MAX_FAILURES", 100, minimum=10)
 
 # Sudo mode (portal.sudo): how recent a strong sign-in must be to see or change security info
 # (seconds), where people prove one again, and how to tell whether they have a second factor.

@@ -2,7 +2,13 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import AuthenticationPolicy, Membership, Organization, PasswordPolicy
+from organizations.models import (
+    AuthenticationPolicy,
+    Domain,
+    Membership,
+    Organization,
+    PasswordPolicy,
+)
 from portal.admin import extend_user_admin
 
 
@@ -19,7 +25,7 @@ class AuthenticationPolicyInline(admin.StackedInline):
                     ("allow_alternate_phone", "allow_office_phone"),
                     ("allow_email", "allow_email_sign_in"),
                     "allow_security_questions",
-                    "allow_app_passwords",
+                    ("allow_app_passwords", "app_passwords_survive_change"),
                     "allow_passkeys",
                     "allow_recovery_codes",
                 ]
@@ -117,12 +123,19 @@ class PasswordPolicyInline(admin.StackedInline):
     ]
 
 
+class DomainInline(admin.TabularInline):
+    """The organization's other domains: an address at any of them gets its policy."""
+
+    model = Domain
+    extra = 0
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "primary_domain", "created_at"]
     search_fields = ["name", "slug", "primary_domain"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [AuthenticationPolicyInline, PasswordPolicyInline]
+    inlines = [DomainInline, AuthenticationPolicyInline, PasswordPolicyInline]
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)

@@ -30,6 +30,44 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def domain_names(self) -> list[str]:
+        """Every domain the organization's addresses are at: the primary one, then the rest."""
+        primary = [self.primary_domain.strip().lower()] if self.primary_domain.strip() else []
+        return [*primary, *(domain.name for domain in self.domains.all())]
+
+
+class Domain(models.Model):
+    """Another domain the organization's addresses are at (the primary one is on the
+    organization). A domain belongs to one organization: it decides which policy an address
+    there gets, account or not."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domains")
+    name = models.CharField(
+        _("domain"), max_length=253, unique=True, help_text=_("For example contoso.example.")
+    )
+
+    class Meta:
+        verbose_name = _("additional domain")
+        verbose_name_plural = _("additional domains")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name = self.name.strip().lower().rstrip(".")
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        self.name = self.name.strip().lower().rstrip(".")
+        taken = Organization.objects.filter(primary_domain__iexact=self.name)
+        if self.organization_id:
+            taken = taken.exclude(pk=self.organization_id)
+        if taken.exists():
+            raise ValidationError({"name": _("Another organization has this primary domain.")})
+
 
 class MembershipQuerySet(models.QuerySet):
     def home(self) -> "MembershipQuerySet":
@@ -96,6 +134,14 @@ class AuthenticationPolicy(models.Model):
     )
     allow_security_questions = models.BooleanField(_("security questions"), default=True)
     allow_app_passwords = models.BooleanField(_("app passwords"), default=False)
+    app_passwords_survive_change = models.BooleanField(
+        _("app passwords survive a password change"),
+        default=False,
+        help_text=_(
+            "Off: a new password, chosen or reset, ends every app password. On: they end only "
+            "when the password is reset (forgotten, or by an admin)."
+        ),
+    )
     allow_passkeys = models.BooleanField(
         _("passkeys and security keys (self-service)"), default=True
     )

@@ -6,6 +6,8 @@ however many places need it (the sign-in steps, sudo mode and the page all do).
 
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 from organizations.models import AuthenticationPolicy, Membership, Organization, PasswordPolicy
 
 if TYPE_CHECKING:
@@ -34,6 +36,16 @@ def password_policy(user: "User | None") -> PasswordPolicy:
     return _home_policy(user, PasswordPolicy)
 
 
+def password_policy_at(email: str) -> PasswordPolicy:
+    """Return the password policy for a typed address that has no account: its domain's
+    organization's, or the defaults (unsaved)."""
+    organization = organization_for_address(email)
+    policy = (
+        PasswordPolicy.objects.filter(organization=organization).first() if organization else None
+    )
+    return policy or PasswordPolicy()
+
+
 def _home_policy[P: AuthenticationPolicy | PasswordPolicy](
     user: "User | None", model: type[P]
 ) -> P:
@@ -49,16 +61,29 @@ def _home_policy[P: AuthenticationPolicy | PasswordPolicy](
     return user.__dict__[key]
 
 
-def organization_for_address(email: str, user: "User | None") -> Organization | None:
-    """Return the organization behind a typed address: the account's home organization when
-    there is an account, else the one whose primary domain the address is at."""
-    organization = home_organization(user)
-    if organization is not None:
-        return organization
-    domain = email.rpartition("@")[2]
+def organization_for_address(email: str) -> Organization | None:
+    """Return the organization whose domain (primary or additional) a typed address is at.
+
+    Whether the address has an account plays no part, so the answer (and the policy that
+    follows from it) is the same for a real address and an unknown one. An address at nobody's
+    domain gets the default policy either way.
+    """
+    domain = email.rpartition("@")[2].strip().lower().rstrip(".")
     if not domain:
         return None
-    return Organization.objects.filter(primary_domain__iexact=domain).order_by("pk").first()
+    return (
+        Organization.objects.filter(Q(primary_domain__iexact=domain) | Q(domains__name=domain))
+        .order_by("pk")
+        .first()
+    )
+
+
+def is_organization_address(organization: Organization | None, email: str) -> bool:
+    """Tell whether the address is at one of the organization's domains or their subdomains."""
+    if organization is None:
+        return False
+    domain = email.rpartition("@")[2].casefold()
+    return any(domain == d or domain.endswith(f".{d}") for d in organization.domain_names)
 
 
 def organization_with_policy(pk: int | None) -> tuple[Organization | None, AuthenticationPolicy]:

@@ -2,7 +2,8 @@
 
 Each action has its rates in settings.RATE_LIMITS, written "20/h/ip,5/15m/key": at most 20 an
 hour from one client address and 5 in 15 minutes for one key (an account, a phone number, a
-typed address; "user" counts per signed-in user). `consume()` counts an attempt against every
+typed address; "user" counts per signed-in user; "ipkey" per key from one client address).
+`consume()` counts an attempt against every
 rate of the action, or raises RateLimited with the seconds until the exhausted rate lets one
 through again. RateLimitMiddleware answers it the same way wherever it is raised: the "Too many
 attempts" page, or JSON for the API and for scripts, with a matching Retry-After header.
@@ -29,7 +30,7 @@ from limits import RateLimitItem, RateLimitItemPerSecond, storage, strategies
 from portal.http import client_ip
 
 _UNITS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
-_SCOPES = ("ip", "key", "user")
+_SCOPES = ("ip", "key", "user", "ipkey")
 
 
 class RateLimited(Exception):
@@ -69,7 +70,7 @@ class RateLimited(Exception):
 class Rate:
     amount: int  # 0 refuses every attempt
     seconds: int
-    scope: str  # "ip", "key" or "user"
+    scope: str  # "ip", "key", "user" or "ipkey"
 
     @property
     def item(self) -> RateLimitItem:
@@ -79,8 +80,11 @@ class Rate:
 def consume(request: HttpRequest, action: str, key: str | None = None, *, dry_run=False) -> None:
     """Count one attempt at `action`, or raise RateLimited if one of its rates is used up.
 
-    A "key" rate counts per `key` and a "user" rate per signed-in user; either is skipped when
-    there is none. With `dry_run`, nothing is counted: only whether an attempt would be refused.
+    A "key" rate counts per `key`, an "ipkey" rate per `key` from this client address, and a
+    "user" rate per signed-in user; each is skipped when there is none. A rate that protects an
+    account from guessing should be "ipkey" (or keyed on a side of the account, see
+    signins.services.account_side): a plain "key" rate is one strangers can use up against the
+    account's owner. With `dry_run`, nothing is counted: only whether an attempt would be refused.
     """
     for rate in rates(action):
         identity = _identity(request, rate.scope, key)
@@ -148,6 +152,8 @@ def _identity(request: HttpRequest, scope: str, key: str | None) -> str | None:
     elif scope == "user":
         user = getattr(request, "user", None)
         value = str(user.pk) if user is not None and user.is_authenticated else None
+    elif scope == "ipkey":
+        value = None if key is None else f"{key}@{_network(client_ip(request))}"
     else:
         value = key
     if value is None:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from django.utils.translation import gettext as _
 
 from portal import crypto, delivery, ratelimits
+from signins.services import side_key
 
 CODE_LIFETIME = 10 * 60
 RESEND_AFTER = 30  # seconds before "send again" works
@@ -98,9 +99,12 @@ def send(request, challenge: Challenge) -> Challenge:
             _("A code was just sent. You can ask for another in %(seconds)s seconds.")
             % {"seconds": previous.resend_in}
         )
-    # Per user and per IP, and per destination against toll fraud (SMS pumping).
-    ratelimits.consume(request, "send_code", key=f"user:{challenge.user_id}")
-    ratelimits.consume(request, "send_code_to", key=challenge.destination.lower())
+    # Per user and per IP, and per destination against toll fraud (SMS pumping); split by the
+    # side of the account asking, so sends from elsewhere cannot use up the user's own.
+    user_id = challenge.user_id
+    ratelimits.consume(request, "send_code", key=side_key(f"user:{user_id}", user_id, request))
+    destination = challenge.destination.lower()
+    ratelimits.consume(request, "send_code_to", key=side_key(destination, user_id, request))
     code = crypto.random_code()
     try:
         _deliver(challenge, code)

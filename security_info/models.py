@@ -194,3 +194,24 @@ class TemporaryAccessPass(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.expires_at > now and not (self.one_time and self.used_at)
+
+
+class SecondFactorFailures(models.Model):
+    """Wrong second-factor codes in a row for one account, from anywhere; past the limit the
+    second step is locked until a password reset or an admin unlocks it (NIST SP 800-63B)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="second_factor_failures",
+    )
+    failures = models.PositiveIntegerField(default=0)
+    locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("second-factor failures")
+        verbose_name_plural = _("second-factor failures")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.failures} wrong codes in a row"

@@ -7,6 +7,7 @@ code, pass and passkey pages) let them pick another way. Both are listed in
 settings.SIGN_IN_STAGES.
 """
 
+from django.contrib import messages
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -21,7 +22,7 @@ from portal.authentication import (
     record_factor,
 )
 from portal.ratelimits import RateLimited
-from security_info import verification
+from security_info import sign_in_locks, verification
 from security_info.challenges import SendRefused
 from security_info.methods import default_option, sign_in_options
 from security_info.models import Method
@@ -65,6 +66,8 @@ class SecondFactorStage(LoginStage):
         option = default_option(sign_in_options(Method.objects.filter(user=user), policy), policy)
         if option is None:  # nothing to challenge with (see the register interrupt)
             return None, True
+        if sign_in_locks.is_locked(user):  # no code goes out; the step says why and ends
+            return redirect(self.urlname), True
         self.request.session[OPTION_SESSION_KEY] = option.key
         self.request.session.pop(ERROR_SESSION_KEY, None)
         try:
@@ -94,10 +97,28 @@ class SecondFactorStage(LoginStage):
             second_factor=second_factor,
         )
 
+    def refuse_if_locked(self) -> HttpResponse | None:
+        """End the sign-in with the reason when the account's second step is locked."""
+        if not sign_in_locks.is_locked(self.login.user):
+            return None
+        self.record_failure(SignInEvent.Reason.LOCKED_OUT, "")
+        messages.error(self.request, sign_in_locks.locked_message())
+        return self.abort()
+
+    def wrong_code(self, reason: str, second_factor: str) -> HttpResponse | None:
+        """Record a wrong code and count it toward the account's cap; past the cap, end the
+        sign-in with the reason (the response), else None: the step asks again."""
+        self.record_failure(reason, second_factor)
+        if not sign_in_locks.register_failure(self.request, self.login.user):
+            return None
+        messages.error(self.request, sign_in_locks.locked_message())
+        return self.abort()
+
     def finish(self, second_factor: str, *, remember: bool = False) -> HttpResponse:
         """Record the proved second factor and let allauth complete the sign-in; remember the
         browser when asked and the policy allows it."""
         user = self.login.user
+        sign_in_locks.register_success(user)
         record_factor(self.request, user, method="mfa", type=second_factor)
         self.request.session.pop(OPTION_SESSION_KEY, None)
         response = self.exit()

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 
 from portal.browsers import parse_user_agent
 from portal.delivery import DeliveryFailed, send_mail
-from portal.http import client_ip
+from portal.http import client_ip, once_per_request
 from signins.geo import country_of
 from signins.models import SecurityEvent, SignInEvent
 
@@ -93,6 +93,28 @@ def record_failed_sign_in(
         method=method,
         second_factor=second_factor,
     )
+
+
+# Where the user signed in successfully in this long is "familiar" (for IPv6, the same /64).
+FAMILIAR_FOR = timedelta(days=30)
+
+
+def is_familiar(user, ip: str | None) -> bool:
+    """Tell whether the user signed in successfully from this address lately. An unknown
+    account (None) costs the same query and is never familiar."""
+    return signed_in_from_lately(user, ip, FAMILIAR_FOR)
+
+
+def side_key(key: str, user, request: HttpRequest) -> str:
+    """Key a limit that protects an account by the side the attempt comes from, as the smart
+    lockout does: attempts from elsewhere cannot use up what the user has at the office or at
+    home. "alice@example.com:familiar" or "alice@example.com:elsewhere". `user` is the account
+    or its id; None (no account) is always elsewhere, after the same query."""
+    user_id = getattr(user, "pk", user)
+    familiar = once_per_request(
+        request, f"signins.familiar:{user_id}", lambda: is_familiar(user_id, client_ip(request))
+    )
+    return f"{key}:{'familiar' if familiar else 'elsewhere'}"
 
 
 def signed_in_from_lately(user, ip: str | None, within: timedelta) -> bool:

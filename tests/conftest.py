@@ -50,6 +50,7 @@ def _fast_and_clean(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    settings.RESET_SEND_SECONDS = 0  # the tests of the reset's timing set their own
     cache.clear()  # nothing cached may leak between tests
     ratelimits.reset_all()  # nor any rate-limit count
     yield

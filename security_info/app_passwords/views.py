@@ -25,7 +25,7 @@ from security_info.app_passwords.passwords import (
     get_app_password_for_user,
     limit_reached,
 )
-from security_info.methods import can_add
+from security_info.methods import can_add, has_second_factor
 
 # The new password waits here, encrypted, only until the result page has shown it once (and
 # for a few minutes at most, should that page never be opened).
@@ -37,7 +37,11 @@ SHOW_WITHIN_SECONDS = 10 * 60
 @require_http_methods(["GET", "POST"])
 @sudo_required
 def add(request: PortalRequest) -> HttpResponse:
-    refusal = can_add(request.user, "app_password") or limit_reached(request.user)
+    refusal = (
+        can_add(request.user, "app_password")
+        or _needs_second_factor(request)
+        or limit_reached(request.user)
+    )
     if refusal:
         messages.error(request, refusal)
         return redirect("security_info:index")
@@ -57,6 +61,17 @@ def add(request: PortalRequest) -> HttpResponse:
         }
         return redirect("security_info:app_password_created")
     return render(request, "security_info/app_passwords/add.html", {"form": form})
+
+
+def _needs_second_factor(request: PortalRequest) -> str:
+    """An app password signs in without a second factor, so only someone who has one, and
+    proved it for sudo mode, may make one: never a password alone."""
+    if has_second_factor(request):
+        return ""
+    return _(
+        "Add a second sign-in method first, such as an authenticator app or a phone. "
+        "App passwords are for accounts that already have one."
+    )
 
 
 @never_cache

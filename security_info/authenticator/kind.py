@@ -48,18 +48,26 @@ class Authenticator(MethodKindBase):
             % {"name": option.method.name}
         )
 
+    def start(self, request: HttpRequest, option: SignInOption, purpose: str) -> None:
+        """Nothing to send: a new attempt starts with no wrong codes counted."""
+        request.session.pop(_attempts_key(purpose), None)
+
     def verify(self, request: HttpRequest, option: SignInOption, purpose: str, code: str) -> None:
-        """Accept an app code; like sent codes, five wrong ones in a row end the attempt."""
-        key = f"security_info.totp_attempts.{purpose}"
+        """Accept an app code; like sent codes, five wrong ones in a row end the attempt.
+
+        The fifth ends it and the next starts afresh (a sign-in goes back to the password; a
+        re-verification may try again): the rate limits and the account's cap on wrong codes
+        (security_info.sign_in_locks) bound the guessing, not this count.
+        """
+        key = _attempts_key(purpose)
         attempts = request.session.get(key, 0)
-        if attempts >= challenges.MAX_ATTEMPTS:
-            raise TooManyAttempts(_("Too many wrong codes. Start again."))
         if totp.accept_code(option.method, code):
             request.session.pop(key, None)
             return
-        request.session[key] = attempts + 1
         if attempts + 1 >= challenges.MAX_ATTEMPTS:
+            request.session.pop(key, None)
             raise TooManyAttempts(_("Too many wrong codes. Start again."))
+        request.session[key] = attempts + 1
         raise InvalidCode(
             _("That code is not right, or it was already used. Wait for the next one.")
         )
@@ -74,3 +82,7 @@ class Authenticator(MethodKindBase):
             totp.matching_step(totp.new_secret(), code)
             return None
         return any(totp.accept_code(app, code) for app in apps)
+
+
+def _attempts_key(purpose: str) -> str:
+    return f"security_info.totp_attempts.{purpose}"

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.base_user import BaseUserManager
 from django.utils.translation import gettext_lazy as _
 
-from organizations.policies import home_organization
+from organizations.policies import home_organization, is_organization_address
 
 
 def is_work_address(user, email: str) -> bool:
@@ -13,10 +13,7 @@ def is_work_address(user, email: str) -> bool:
     """
     if email.casefold() == user.email.casefold():
         return True
-    organization = home_organization(user)
-    domain = email.rpartition("@")[2].casefold()
-    primary = organization.primary_domain.strip().casefold() if organization else ""
-    return bool(primary) and (domain == primary or domain.endswith(f".{primary}"))
+    return is_organization_address(home_organization(user), email)
 
 
 class EmailMethodForm(forms.Form):

@@ -11,9 +11,10 @@ While a side is locked, attempts are refused before the password is checked — 
 one — and are not counted: they neither extend the lock nor grow the streak, so a slow
 trickle of guesses cannot keep an account locked for longer than its growing streak allows.
 
-Unknown addresses are never locked and never told so. A known one does learn that it exists
-once it is locked (the lock message says so); every lockout message has that property, and
-the per-IP rate limit keeps the threshold expensive to reach in bulk.
+An address with no account locks the same way, after the same number of wrong passwords
+under the policy of its domain's organization (kept by a keyed hash of the address, on the
+"elsewhere" side, as it has no familiar places), so the lock message tells nobody whether an
+address is real.
 """
 
 import math
@@ -24,19 +25,14 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from organizations.policies import password_policy
+from organizations.policies import password_policy, password_policy_at
+from portal import crypto
 from security_info.password.models import Lockout
-from signins.services import signed_in_from_lately
+from signins.services import is_familiar
 
-FAMILIAR_FOR = timedelta(days=30)
 LONGEST_LOCK = 24 * 60 * 60
 # 2**17 seconds already exceed a day: a longer streak cannot lengthen the lock further.
 _LONGEST_DOUBLING = 17
-
-
-def is_familiar(user, ip: str | None) -> bool:
-    """Tell whether the user signed in successfully from this address (IPv6: its /64) lately."""
-    return signed_in_from_lately(user, ip, FAMILIAR_FOR)
 
 
 def locked_for(user, familiar: bool) -> int:
@@ -51,12 +47,34 @@ def locked_for(user, familiar: bool) -> int:
 
 def register_failure(user, familiar: bool) -> int:
     """Count a wrong password; return the seconds of the lock it started (0: none started)."""
-    policy = password_policy(user)
+    return _register(password_policy(user), familiar, user=user)
+
+
+def register_unknown_failure(email: str) -> int:
+    """Count a wrong password for an address with no account, as for one with an account."""
+    return _register(password_policy_at(email), False, address=_address(email))
+
+
+def unknown_locked_for(email: str) -> int:
+    """Return the seconds left on the lock of an address with no account (0: not locked)."""
+    until = (
+        Lockout.objects.filter(address=_address(email), locked_until__gt=timezone.now())
+        .values_list("locked_until", flat=True)
+        .first()
+    )
+    return _seconds_until(until) if until else 0
+
+
+def _address(email: str) -> str:
+    return crypto.digest(" ".join(email.split()).lower(), "lockout:address")
+
+
+def _register(policy, familiar: bool, **subject) -> int:
     now = timezone.now()
     with transaction.atomic():
         # The row lock makes concurrent wrong passwords count one after the other.
         lockout, _created = Lockout.objects.select_for_update().get_or_create(
-            user=user, familiar=familiar
+            familiar=familiar, **subject
         )
         if lockout.locked_until and lockout.locked_until > now:
             return 0  # refused attempts do not count (see the module docstring)

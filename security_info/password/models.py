@@ -31,8 +31,15 @@ class Lockout(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lockouts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="lockouts",
+        null=True,
+        blank=True,
     )
+    # For an address with no account: its keyed hash. It locks like an account would, so the
+    # lock message tells nobody which addresses are real.
+    address = models.CharField(max_length=64, blank=True)
     familiar = models.BooleanField()
     failures = models.PositiveIntegerField(default=0)
     # Lockouts in a row: each lasts twice as long as the last; a success resets it.
@@ -42,9 +49,19 @@ class Lockout(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "familiar"], name="lockout_per_side")
+            models.UniqueConstraint(fields=["user", "familiar"], name="lockout_per_side"),
+            models.UniqueConstraint(
+                fields=["address", "familiar"],
+                condition=~models.Q(address=""),
+                name="lockout_per_unknown_address",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, address="")
+                | models.Q(user__isnull=True) & ~models.Q(address=""),
+                name="lockout_of_an_account_or_an_address",
+            ),
         ]
 
     def __str__(self) -> str:
         side = "familiar" if self.familiar else "unfamiliar"
-        return f"{self.user} ({side}): {self.failures} failures"
+        return f"{self.user or 'unknown address'} ({side}): {self.failures} failures"

@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from organizations.policies import password_policy
+from organizations.policies import authentication_policy, password_policy
 from portal.authentication import first_factor
+from security_info import sign_in_locks
+from security_info.methods import KINDS
 from security_info.password.models import Lockout, PasswordHistory
 from signins.models import SecurityEvent
 from signins.services import record_security_event
@@ -177,9 +179,24 @@ def set_password(
     user.must_change_password = False
     user.save(update_fields=["password", "password_changed_at", "must_change_password"])
     Lockout.objects.filter(user=user).delete()
+    sign_in_locks.unlock(user)  # a new password ends the guessing it was for
     if request.user.is_authenticated and request.user.pk == user.pk:
         update_session_auth_hash(request, user)
     record_security_event(request, user, kind, notify=notify)
+    if kind == SecurityEvent.Kind.PASSWORD_RESET or not (
+        authentication_policy(user).app_passwords_survive_change
+    ):
+        _end_app_passwords(request, user, notify=notify)
+
+
+def _end_app_passwords(request, user, *, notify: bool) -> None:
+    """App passwords sign in without a second factor: a new password ends them (a reset
+    always; a change unless the policy keeps them), as it ends the user's sessions."""
+    ended = KINDS["app_password"].clear(user)
+    if ended:
+        record_security_event(
+            request, user, SecurityEvent.Kind.APP_PASSWORDS_REVOKED, notify=notify, count=ended
+        )
 
 
 TEMPORARY_PASSWORD_LENGTH = 16

@@ -4,6 +4,14 @@ The person types an address, proves who they are at one or two verification gate
 policy's `reset_gates`), each with a different registered method, then chooses a new
 password. Everything before that lives in the session, so abandoning halfway changes nothing.
 
+Security questions are knowledge, not possession (NIST SP 800-63B does not count them), so
+they are never offered at the first gate: they can only add to a method already proved. An
+admin account (portal/privilege.py) always needs two gates, as Entra ID's fixed policy for
+administrators does, never passes one with questions, and cannot pass both with the same phone
+number or address: a second gate whose code would go where the first one's went sends nothing.
+That difference shows only after the first gate is passed, to someone who already proved they
+hold one of the account's methods.
+
 Nothing here may tell an outsider whether an address has an account, or which methods it
 has. So every address gets the same pages and the same answers: the choices on offer come
 from the organization's policy (the organization that manages the account, else the one whose
@@ -15,6 +23,8 @@ the same work as the real ones.
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, NoReturn
@@ -32,14 +42,16 @@ from organizations.policies import (
     organization_with_policy,
 )
 from portal import crypto, delivery, ratelimits
+from portal.privilege import is_privileged
 from security_info import challenges
 from security_info.challenges import ExpiredCode, InvalidCode, SendRefused, TooManyAttempts
 from security_info.kinds import ResetOption
 from security_info.methods import KINDS
+from security_info.models import Method
 from security_info.password import passwords
 from security_info.verification import mark_used
 from signins.models import SecurityEvent
-from signins.services import site_url
+from signins.services import side_key, site_url
 
 if TYPE_CHECKING:
     from organizations.models import AuthenticationPolicy, Organization
@@ -70,8 +82,11 @@ class ResetState:
     user_id: int | None  # the active account with that address, if any; never shown
     organization_id: int | None
     started_at: float
+    privileged: bool = False  # an admin account: two gates, whatever the policy says
     gates_passed: int = 0
     kinds_used: list[str] = field(default_factory=list)  # each gate needs another method
+    # Keyed hashes of where the codes of passed gates went: no gate twice with one phone.
+    destinations_used: list[str] = field(default_factory=list)
     option: str = ""  # the option chosen at the current gate
     # When the last code went out (really, or not for want of a method) and for which kind:
     # the resend cooldown then holds for every address alike.
@@ -108,8 +123,12 @@ class ResetState:
         return self.organization.helpdesk_url if self.organization else ""
 
     @property
+    def gates_required(self) -> int:
+        return max(self.policy.reset_gates, 2 if self.privileged else 1)
+
+    @property
     def verified(self) -> bool:
-        return self.user_id is not None and self.gates_passed >= self.policy.reset_gates
+        return self.user_id is not None and self.gates_passed >= self.gates_required
 
 
 def normalise_email(email: str) -> str:
@@ -125,12 +144,13 @@ def begin(request, email: str) -> ResetState:
     email = normalise_email(email)
     ratelimits.consume(request, "reset_start", key=email)
     user = get_user_model().objects.by_email(email).filter(is_active=True).first()
-    organization = organization_for_address(email, user)
+    organization = organization_for_address(email)
     state = ResetState(
         email=email,
         user_id=user.pk if user else None,
         organization_id=organization.pk if organization else None,
         started_at=time.time(),
+        privileged=bool(user and is_privileged(user)),
     )
     challenges.clear(request, PURPOSE)
     # A new session key: whoever planted this browser's session cookie cannot follow along.
@@ -160,7 +180,8 @@ def clear(request) -> None:
 
 
 def available_options(state: ResetState) -> list[ResetOption]:
-    """The choices at the current gate: what the policy allows, minus methods already used.
+    """The choices at the current gate: what the policy allows, minus methods already used,
+    and never security questions at the first.
 
     The same list for every address of the organization, whatever the account has.
     """
@@ -170,7 +191,9 @@ def available_options(state: ResetState) -> list[ResetOption]:
     return [
         option
         for option in OPTIONS
-        if option.kind.offers_at_reset(option, policy) and option.kind.key not in state.kinds_used
+        if option.kind.offers_at_reset(option, policy)
+        and option.kind.key not in state.kinds_used
+        and (option.proof != "answers" or state.gates_passed > 0)
     ]
 
 
@@ -183,13 +206,26 @@ def choose(request, state: ResetState, option: ResetOption) -> None:
     """
     try:
         if option.sends_code:
-            _send_code(request, state, option)
+            with _taking_at_least(settings.RESET_SEND_SECONDS):
+                _send_code(request, state, option)
         elif option.proof == "answers":
             count = state.policy.reset_security_questions
             state.question_ids = option.answers.reset_questions(state.user_id, count, state.email)
         state.option = option.key
     finally:
         save(request, state)
+
+
+@contextmanager
+def _taking_at_least(seconds: float) -> Iterator[None]:
+    """Make the block last at least this long: a real send to a provider takes longer than
+    none at all, and the difference would tell that the address has an account."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        if (remaining := seconds - (time.monotonic() - started)) > 0:
+            time.sleep(remaining)
 
 
 def _send_code(request, state: ResetState, option: ResetOption) -> None:
@@ -202,12 +238,10 @@ def _send_code(request, state: ResetState, option: ResetOption) -> None:
         )
     # Tighter than the per-account and per-number limits of challenges.send(), so this one is
     # the limit anyone meets first, account or not.
-    ratelimits.consume(request, "reset_send", key=state.email)
-    method = option.sender.registered_for(state.user_id)
-    if method is not None:
-        challenge = challenges.send(
-            request, option.sender.challenge_for(PURPOSE, method, option.channel)
-        )
+    ratelimits.consume(request, "reset_send", key=side_key(state.email, state.user_id, request))
+    found = _method_and_challenge(state, option)
+    if found is not None:
+        challenge = challenges.send(request, found[1])
         state.sent_at = challenge.sent_at
     else:
         # As a real send would, this replaces the code sent before.
@@ -221,7 +255,9 @@ def check_code(request, state: ResetState, option: ResetOption, code: str) -> No
     """Pass the gate if the code is right; raise ChallengeError if not, RateLimited past
     "reset_check" (per address and per IP)."""
     try:
-        ratelimits.consume(request, "reset_check", key=state.email)
+        ratelimits.consume(
+            request, "reset_check", key=side_key(state.email, state.user_id, request)
+        )
         if option.sends_code:
             _check_sent_code(request, state, option, code)
         else:
@@ -231,14 +267,34 @@ def check_code(request, state: ResetState, option: ResetOption, code: str) -> No
         save(request, state)
 
 
-def _check_sent_code(request, state: ResetState, option: ResetOption, code: str) -> None:
+def _method_and_challenge(
+    state: ResetState, option: ResetOption
+) -> tuple[Method, challenges.Challenge] | None:
+    """The account's method for this option and the challenge its code goes out with: None
+    where it has no such method, or where a gate already passed sent its code there."""
     method = option.sender.registered_for(state.user_id)
     if method is None:
+        return None
+    challenge = option.sender.challenge_for(PURPOSE, method, option.channel)
+    if _destination(challenge) in state.destinations_used:
+        return None
+    return method, challenge
+
+
+def _check_sent_code(request, state: ResetState, option: ResetOption, code: str) -> None:
+    found = _method_and_challenge(state, option)
+    if found is None:
         _refuse_unsent_code(state, code)
+    method = found[0]
     challenge = challenges.check(request, PURPOSE, code)
     if challenge.method_id != method.pk or challenge.user_id != state.user_id:
         raise InvalidCode(_("That code is not right. Check it and try again."))
     mark_used(method)
+    state.destinations_used.append(_destination(challenge))
+
+
+def _destination(challenge: challenges.Challenge) -> str:
+    return crypto.digest(challenge.destination.lower(), "reset:destination")
 
 
 def _refuse_unsent_code(state: ResetState, code: str) -> NoReturn:

@@ -131,6 +131,8 @@ def sign_in(request) -> HttpResponse:
     stage = SecondFactorStage.resume(request)
     if stage is None:
         return redirect("account_login")
+    if refused := stage.refuse_if_locked():
+        return refused
     user = stage.login.user
     if not authentication_policy(user).allow_recovery_codes:
         messages.error(request, _("Your organization does not allow recovery codes."))
@@ -145,7 +147,8 @@ def sign_in(request) -> HttpResponse:
         if accepted:
             _warn_if_running_low(request, user)
             return stage.finish(SECOND_FACTOR)
-        stage.record_failure(SignInEvent.Reason.INVALID_CODE, SECOND_FACTOR)
+        if locked := stage.wrong_code(SignInEvent.Reason.INVALID_CODE, SECOND_FACTOR):
+            return locked
         form.add_error("code", _("That code is not right, or it was used already."))
     return render(request, "security_info/recovery_codes/sign_in.html", {"form": form})
 

@@ -13,9 +13,10 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from portal import ratelimits
+from portal.privilege import is_privileged
 from security_info.models import SecurityAnswer, SecurityQuestion
 from signins.models import SecurityEvent
-from signins.services import record_security_event
+from signins.services import record_security_event, side_key
 
 LABEL = gettext_lazy("Security questions")
 MIN_LENGTH = 3
@@ -54,13 +55,15 @@ def check_answers(request, user, answers: dict[int, str]) -> bool:
     Every answer is hashed whether or not its question is one the user answered, so the time
     taken does not tell which questions are theirs. Staff accounts cannot use security
     questions, so their answers never pass. Raise RateLimited past the
-    "check_security_answers" rate limit (per user, and per IP).
+    "check_security_answers" rate limit (per IP, and per user from this side of the account).
     """
-    ratelimits.consume(request, "check_security_answers", key=f"user:{user.pk}")
+    ratelimits.consume(
+        request, "check_security_answers", key=side_key(f"user:{user.pk}", user, request)
+    )
     stored: dict[int | None, str] = dict(
         SecurityAnswer.objects.filter(user=user).values_list("question_id", "answer_hash")
     )
-    correct = bool(answers) and not user.is_staff
+    correct = bool(answers) and not is_privileged(user)
     for question_id, answer in answers.items():
         encoded = stored.get(_as_id(question_id))
         if encoded is None:

@@ -9,6 +9,7 @@ from portal import crypto, ratelimits
 from security_info.kinds import Action, Kind, ResetOption, Row
 from security_info.models import SecurityAnswer, SecurityQuestion
 from security_info.security_questions import answers
+from signins.services import side_key
 
 
 class SecurityQuestions(Kind):
@@ -81,7 +82,9 @@ class SecurityQuestions(Kind):
         None) is limited and hashed like one with an account, and never passes."""
         if user is not None:
             return answers.check_answers(request, user, given)
-        ratelimits.consume(request, "check_security_answers", key=f"email:{email}")
+        ratelimits.consume(
+            request, "check_security_answers", key=side_key(f"email:{email}", None, request)
+        )
         for answer in given.values():
             make_password(answers.normalize_answer(answer))
         return False

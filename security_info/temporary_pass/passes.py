@@ -70,7 +70,8 @@ def authenticate(request, email: str, code: str):
     """Return the active user whose usable pass this is, and spend it if single-use; else None.
 
     Every failure is logged with its reason, but looks the same to the person trying. Raise
-    RateLimited, without checking, after too many attempts for the address or from the IP.
+    RateLimited, without checking, after too many attempts from the IP, or for the address from
+    the IP: wrong passes typed elsewhere never block the real one.
     """
     email = " ".join(email.split()).lower()
     try:

@@ -17,7 +17,7 @@ from portal.authentication import record_factor
 from portal.http import PortalRequest
 from portal.ratelimits import RateLimited
 from portal.sudo import record_verification
-from security_info import challenges, verification
+from security_info import challenges, sign_in_locks, verification
 from security_info.challenges import ChallengeError, SendRefused, TooManyAttempts
 from security_info.forms import CodeForm
 from security_info.methods import KINDS, default_option, sign_in_options
@@ -52,6 +52,8 @@ def sign_in_verify(request: HttpRequest) -> HttpResponse:
     stage = SecondFactorStage.resume(request)
     if stage is None:
         return redirect("account_login")
+    if refused := stage.refuse_if_locked():
+        return refused
     policy, options = _options(stage.login.user)
     option = _chosen(request, OPTION_SESSION_KEY, options, policy)
     if option is None:  # the methods went away meanwhile (an admin reset): start over
@@ -64,11 +66,13 @@ def sign_in_verify(request: HttpRequest) -> HttpResponse:
             stage.record_failure(SignInEvent.Reason.RATE_LIMITED, option.second_factor)
             raise
         except TooManyAttempts as e:
-            stage.record_failure(e.reason, option.second_factor)
+            if locked := stage.wrong_code(e.reason, option.second_factor):
+                return locked
             messages.error(request, str(e))
             return stage.abort()
         except ChallengeError as e:
-            stage.record_failure(e.reason, option.second_factor)
+            if locked := stage.wrong_code(e.reason, option.second_factor):
+                return locked
             form.add_error("code", str(e))
         else:
             return stage.finish(option.second_factor, remember=bool(request.POST.get("remember")))
@@ -147,14 +151,21 @@ def verify(request: PortalRequest) -> HttpResponse:
     next_url = _safe_next(request)
     if not options:
         return _verify_password(request, next_url)
+    if sign_in_locks.is_locked(request.user):
+        messages.error(request, sign_in_locks.locked_message())
+        return redirect("portal:overview")
     option = _chosen(request, SUDO_OPTION_SESSION_KEY, options, policy)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             verification.verify(request, option, "sudo", form.cleaned_data["code"])
         except ChallengeError as e:
+            if sign_in_locks.register_failure(request, request.user):
+                messages.error(request, sign_in_locks.locked_message())
+                return redirect("portal:overview")
             form.add_error("code", str(e))
         else:
+            sign_in_locks.register_success(request.user)
             record_verification(request, option.second_factor)
             request.session.pop(SUDO_OPTION_SESSION_KEY, None)
             return redirect(next_url)
@@ -186,7 +197,8 @@ def verify_send(request: PortalRequest) -> HttpResponse:
         messages.error(request, _("Choose one of the listed methods."))
     else:
         request.session[SUDO_OPTION_SESSION_KEY] = option.key
-        if option.sends_code and request.POST.get("send"):
+        # Choosing a method that sends nothing starts it afresh (no wrong codes counted).
+        if request.POST.get("send") or not option.sends_code:
             try:
                 verification.start(request, option, "sudo")
             except SendRefused as e:

@@ -1,9 +1,14 @@
 """What the other apps ask of organizations: the home organization and its two policies."""
 
-from organizations.models import AuthenticationPolicy, PasswordPolicy
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from organizations.models import AuthenticationPolicy, Domain, PasswordPolicy
 from organizations.policies import (
     authentication_policy,
     home_organization,
+    is_organization_address,
     organization_for_address,
     organization_with_policy,
     password_policy,
@@ -48,11 +53,34 @@ def test_each_answer_is_read_once_for_the_same_user(alice, django_assert_num_que
             password_policy(alice)
 
 
-def test_a_typed_address_belongs_to_the_accounts_organization_else_to_its_domains(alice, northwind):
-    assert organization_for_address("alice@northwind.example", alice) == northwind
-    assert organization_for_address("nobody@NORTHWIND.example", None) == northwind
-    assert organization_for_address("nobody@elsewhere.example", None) is None
-    assert organization_for_address("not an address", None) is None
+def test_a_typed_address_belongs_to_the_organization_of_its_domain(alice, northwind, charlie):
+    Domain.objects.create(organization=northwind, name="Northwind-Traders.Example")
+    assert organization_for_address("alice@northwind.example") == northwind
+    assert organization_for_address("nobody@NORTHWIND.example") == northwind
+    assert organization_for_address("nobody@northwind-traders.example.") == northwind
+    assert organization_for_address("nobody@elsewhere.example") is None
+    assert organization_for_address("not an address") is None
+    # Whether the address has an account plays no part: Charlie's home organization has no
+    # domain, so his address gets the defaults, as an unknown one there would.
+    assert organization_for_address(charlie.email) is None
+
+
+def test_the_domains_of_an_organization(northwind):
+    Domain.objects.create(organization=northwind, name="contoso.example")
+    assert northwind.domain_names == ["northwind.example", "contoso.example"]
+    assert is_organization_address(northwind, "a@mail.contoso.example")
+    assert is_organization_address(northwind, "a@northwind.example")
+    assert not is_organization_address(northwind, "a@notcontoso.example")
+    assert not is_organization_address(None, "a@northwind.example")
+
+
+def test_a_domain_belongs_to_one_organization(northwind):
+    other = make_organization(name="Fabrikam")
+    with pytest.raises(ValidationError):
+        Domain(organization=other, name="NorthWind.example").full_clean()
+    Domain.objects.create(organization=other, name="fabrikam.example")
+    with pytest.raises(IntegrityError):
+        Domain.objects.create(organization=northwind, name="Fabrikam.example")
 
 
 def test_an_organization_comes_with_its_policy_or_the_defaults(northwind):

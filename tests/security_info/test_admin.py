@@ -167,6 +167,7 @@ def add_organization(admin_client, **policy):
     fields |= {"authentication_policy-TOTAL_FORMS": "1" if policy else "0"}
     fields |= {"authentication_policy-INITIAL_FORMS": "0"}
     fields |= {"password_policy-TOTAL_FORMS": "0", "password_policy-INITIAL_FORMS": "0"}
+    fields |= {"domains-TOTAL_FORMS": "0", "domains-INITIAL_FORMS": "0"}
     fields |= {f"authentication_policy-0-{name}": value for name, value in policy.items()}
     response = admin_client.post("/admin/organizations/organization/add/", fields)
     assert response.status_code == 302

@@ -286,10 +286,11 @@ def test_the_other_pages_take_a_known_number_of_queries(client, alice, django_as
     with django_assert_num_queries(0):  # the sign-in page reads nothing
         client.get("/accounts/login/")
     client.post("/accounts/login/", {"login": alice.email, "password": PASSWORD})
-    with django_assert_num_queries(4):  # session, the user, the policy, the methods
+    # session, the user, the policy, the methods, whether too many wrong codes locked it
+    with django_assert_num_queries(5):
         assert client.get("/accounts/verify/").status_code == 200
     client.force_login(alice)
-    with django_assert_num_queries(5):  # and the home organization for the top bar
+    with django_assert_num_queries(6):  # and the home organization for the top bar
         assert client.get("/security-info/verify/").status_code == 200
     mark_strong_sign_in(client, alice)
     with django_assert_num_queries(5):  # sudo and the page share the methods

@@ -11,9 +11,10 @@ from organizations.models import AuthenticationPolicy
 from portal import crypto
 from security_info.app_passwords.passwords import generate, normalize
 from security_info.models import AppPassword
+from security_info.password import passwords
 from signins.models import SecurityEvent, SignInEvent
 from tests.factories import PASSWORD
-from tests.security_info.conftest import mark_strong_sign_in
+from tests.security_info.conftest import add_authenticator, mark_strong_sign_in
 
 ADD_URL = "/security-info/app-passwords/add/"
 CREATED_URL = "/security-info/app-passwords/created/"
@@ -22,7 +23,8 @@ PASSWORD_PATTERN = re.compile(r"\b[a-z]{4}-[a-z]{4}-[a-z]{4}-[a-z]{4}\b")
 
 
 @pytest.fixture(autouse=True)
-def app_passwords_allowed(northwind):
+def app_passwords_allowed(northwind, alice):
+    add_authenticator(alice)  # app passwords are for accounts with a second factor
     return AuthenticationPolicy.objects.create(organization=northwind, allow_app_passwords=True)
 
 
@@ -375,3 +377,44 @@ def test_a_password_never_picked_up_is_not_shown_later(sudo_client, alice, time_
     mark_strong_sign_in(sudo_client, alice)
     assert sudo_client.get(CREATED_URL).url == "/security-info/"
     assert AppPassword.objects.filter(user=alice).count() == 1  # it exists; delete it to start over
+
+
+# Only with a second factor, and not past a new password
+
+
+def test_a_password_alone_cannot_make_an_app_password(client, bob):
+    """Someone stuck at "keep your account secure" with only a password gets none."""
+    client.force_login(bob)
+    mark_strong_sign_in(client, bob, method="password")
+    response = client.post(ADD_URL, {"name": "Mail"}, follow=True)
+    assert "Add a second sign-in method first" in response.content.decode()
+    assert not AppPassword.objects.filter(user=bob).exists()
+
+
+def test_a_reset_ends_every_app_password(admin_client, alice):
+    make_app_password(alice)
+    admin_client.post(
+        "/admin/portal/user/",
+        {"action": "reset_temporary_password", "_selected_action": [alice.pk]},
+    )
+    assert not AppPassword.objects.filter(user=alice).exists()
+    event = SecurityEvent.objects.get(user=alice, kind=SecurityEvent.Kind.APP_PASSWORDS_REVOKED)
+    assert event.detail == "1 app password deleted"
+
+
+@pytest.mark.parametrize("survive", [False, True])
+def test_a_change_ends_them_unless_the_policy_keeps_them(
+    sudo_client, alice, app_passwords_allowed, survive
+):
+    app_passwords_allowed.app_passwords_survive_change = survive
+    app_passwords_allowed.save()
+    make_app_password(alice)
+    request = sudo_client.get("/").wsgi_request
+    passwords.set_password(request, alice, "a brand new passphrase 42")
+    assert AppPassword.objects.filter(user=alice).exists() is survive
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
