@@ -295,12 +295,19 @@ SUDO_SECONDS = env_int("SUDO_SECONDS", 10 * 60, minimum=60)
 SUDO_VERIFY_URL = "security_info:verify"
 SUDO_HAS_SECOND_FACTOR = "security_info.methods.has_second_factor"
 
-# Encrypts secrets at rest (authenticator seeds). Kept out of the database on purpose.
+# Encrypts secrets at rest (authenticator seeds) and keys the digests of app passwords,
+# recovery codes and passes. Kept out of the database on purpose.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 if not FIELD_ENCRYPTION_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY (or _FILE) is required when DEBUG is off")
     FIELD_ENCRYPTION_KEY = "development-only-field-encryption-key"
+# Earlier keys, comma-separated, newest first (like SECRET_KEY_FALLBACKS): they still decrypt
+# and match what they made, nothing new uses them. To rotate, move the current key here and
+# set a new one.
+FIELD_ENCRYPTION_KEY_FALLBACKS = [
+    key.strip() for key in env_str("FIELD_ENCRYPTION_KEY_FALLBACKS").split(",") if key.strip()
+]
 
 # Mail through Django's MAILERS: the console by default, SMTP when SMTP_HOST is set.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "My Account <no-reply@localhost>")

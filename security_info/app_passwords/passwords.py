@@ -92,16 +92,32 @@ def delete_app_password(request, app_password: AppPassword) -> None:
 
 
 def find_app_password(email: str, password: str) -> AppPassword | None:
-    """Return the app password if it is this password and belongs to the account `email`."""
+    """Return the app password if it is this password and belongs to the account `email`.
+
+    A digest an older key made is re-made with the current key on the way.
+    """
     letters = normalize(password)
     if letters is None:
         return None
-    digest = crypto.digest(letters, DIGEST_PURPOSE)
-    app_password = AppPassword.objects.filter(digest=digest).select_related("user").first()
+    digests = crypto.digests(letters, DIGEST_PURPOSE)  # under the current and older keys
+    app_password = AppPassword.objects.filter(digest__in=digests).select_related("user").first()
     if app_password is None or app_password.user.email.lower() != email.strip().lower():
         return None
     # The row was found by its digest; compare again in constant time all the same.
-    return app_password if crypto.matches(letters, DIGEST_PURPOSE, app_password.digest) else None
+    if not crypto.matches(letters, DIGEST_PURPOSE, app_password.digest):
+        return None
+    _renew_digest(app_password, letters)
+    return app_password
+
+
+def _renew_digest(app_password: AppPassword, letters: str) -> None:
+    """Re-make a digest an older key made, now that the password is at hand: once every app
+    password has been used since a key rotation, the old key no longer matters to them."""
+    if renewed := crypto.redigested(letters, DIGEST_PURPOSE, app_password.digest):
+        AppPassword.objects.filter(pk=app_password.pk, digest=app_password.digest).update(
+            digest=renewed
+        )
+        app_password.digest = renewed
 
 
 def mark_used(app_password: AppPassword) -> None:

@@ -55,9 +55,10 @@ def use(request, user, code: str) -> bool:
     Raise RateLimited, without checking, after too many guesses.
     """
     ratelimits.consume(request, "check_recovery_code", key=f"user:{user.pk}")
-    digest = crypto.digest(normalise(code), PURPOSE)
+    # A code made before a key rotation keeps its old key's digest: look under every key.
+    digests = crypto.digests(normalise(code), PURPOSE)
     # Conditional update: of two requests racing with the same code, only one spends it.
-    spent = RecoveryCode.objects.filter(user=user, digest=digest, used_at=None).update(
+    spent = RecoveryCode.objects.filter(user=user, digest__in=digests, used_at=None).update(
         used_at=timezone.now()
     )
     return spent == 1

@@ -227,6 +227,22 @@ def test_the_api_answers_with_the_profile_for_the_right_app_password(
     assert (event.result, event.app, event.method) == ("success", "api", "app_password")
 
 
+def test_a_password_made_before_a_key_rotation_works_and_takes_the_new_key(
+    sudo_client, client, alice, settings
+):
+    password = create(sudo_client)
+    sudo_client.logout()
+    settings.FIELD_ENCRYPTION_KEY_FALLBACKS = [settings.FIELD_ENCRYPTION_KEY]
+    settings.FIELD_ENCRYPTION_KEY = "the-new-field-key-9876543210zyxwvutsrq"
+
+    assert client.get(API_URL, **basic("alice@northwind.example", password)).status_code == 200
+
+    digest = AppPassword.objects.get(user=alice).digest
+    assert digest == crypto.digest(normalize(password), "app_password")
+    settings.FIELD_ENCRYPTION_KEY_FALLBACKS = []  # the old key gone: the password still works
+    assert client.get(API_URL, **basic("alice@northwind.example", password)).status_code == 200
+
+
 @pytest.mark.parametrize(
     "typed",
     [

@@ -201,6 +201,17 @@ def test_spaces_dashes_and_capitals_do_not_matter(client, alice):
     assert client.session[SESSION_KEY] == str(alice.pk)
 
 
+def test_a_code_made_before_a_key_rotation_still_works(client, alice, settings):
+    add_authenticator(alice)
+    give_codes(alice, "abcdefghjk", "bcdefghjkm", "cdefghjkmn")
+    settings.FIELD_ENCRYPTION_KEY_FALLBACKS = [settings.FIELD_ENCRYPTION_KEY]
+    settings.FIELD_ENCRYPTION_KEY = "the-new-field-key-9876543210zyxwvutsrq"
+    start_sign_in(client, alice)
+    client.post(SIGN_IN, {"code": "abcde-fghjk"})
+    assert client.session[SESSION_KEY] == str(alice.pk)
+    assert RecoveryCode.objects.filter(user=alice, used_at=None).count() == 2
+
+
 def test_a_code_works_only_once(client, alice):
     add_authenticator(alice)
     give_codes(alice, "abcdefghjk", "bcdefghjkm", "cdefghjkmn")
