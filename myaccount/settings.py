@@ -295,8 +295,8 @@ SUDO_SECONDS = env_int("SUDO_SECONDS", 10 * 60, minimum=60)
 SUDO_VERIFY_URL = "security_info:verify"
 SUDO_HAS_SECOND_FACTOR = "security_info.methods.has_second_factor"
 
-# Encrypts secrets at rest (authenticator seeds) and keys the digests of app passwords,
-# recovery codes and passes. Kept out of the database on purpose.
+# Encrypts secrets at rest (authenticator seeds, queued messages) and keys the digests of app
+# passwords, recovery codes and passes. Kept out of the database on purpose.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 if not FIELD_ENCRYPTION_KEY:
     if not DEBUG:

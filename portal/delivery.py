@@ -5,11 +5,18 @@ provider failure is known at once and raised as DeliveryFailed, so the page can 
 nothing is registered; with a queue backend the task runs in the worker, and a failure there
 is not seen by the page that queued it.
 
+A queued task is kept as a row (with django-tasks-db, args and result in the database and on
+its admin page), so a task never carries a code: its one argument is the message sealed with
+the field key (portal.crypto), opened only by the worker that sends it, and it returns
+nothing. Nor does any log line hold a body.
+
 PHONE_BACKEND selects the provider: "console" (development: prints, and lists the message on
 the DEBUG-only outbox page) or "twilio" (production).
 """
 
+import json
 import logging
+import sys
 from functools import cache
 
 from django.conf import settings
@@ -18,18 +25,31 @@ from django.core.mail import EmailMessage
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
+from portal import crypto
+
 logger = logging.getLogger(__name__)
 
 OUTBOX_CACHE_KEY = "portal:outbox"
 OUTBOX_SIZE = 50
+# A message still queued after this long is dropped: the code in it has long expired, and the
+# key that sealed it may be gone (keys rotate). Generous, so a notice outlives a worker outage.
+MAX_QUEUED_SECONDS = 24 * 60 * 60
 
 
 class DeliveryFailed(Exception):
     """The provider refused or could not be reached; the code did not go out."""
 
 
+class StaleMessage(Exception):
+    """The worker cannot open a queued message: it waited too long or its key is gone."""
+
+
 class ConsoleSender:
-    """Print messages and keep the last few for the development outbox page."""
+    """Print messages and keep the last few for the development outbox page.
+
+    It is the development phone, so it prints the whole message, as Django's console mail
+    backend does: to standard output, never through logging, which production ships elsewhere.
+    """
 
     def send_text(self, to: str, body: str) -> None:
         self._keep("text", to, body)
@@ -38,7 +58,7 @@ class ConsoleSender:
         self._keep("call", f"{to} ext. {extension}" if extension else to, words)
 
     def _keep(self, channel: str, to: str, body: str) -> None:
-        logger.info("%s to %s: %s", channel, to, body)
+        sys.stdout.write(f"{channel} to {to}: {body}\n")
         outbox = django_cache.get(OUTBOX_CACHE_KEY, [])
         outbox.insert(0, {"channel": channel, "to": to, "body": body, "at": timezone.now()})
         django_cache.set(OUTBOX_CACHE_KEY, outbox[:OUTBOX_SIZE], timeout=60 * 60)
@@ -86,24 +106,40 @@ def phone_sender():
     return _sender(settings.PHONE_BACKEND)
 
 
-@task
-def send_text_task(to: str, body: str) -> None:
-    phone_sender().send_text(to, body)
+def _seal(**message: str) -> str:
+    return crypto.encrypt(json.dumps(message))
 
 
-@task
-def place_call_task(to: str, words: str, extension: str = "") -> None:
-    phone_sender().place_call(to, words, extension)
-
-
-@task
-def send_mail_task(to: str, subject: str, body: str) -> None:
-    EmailMessage(subject=subject, body=body, to=[to]).send()
-
-
-def _run(task_function, **kwargs) -> None:
+def _unseal(sealed: str) -> dict[str, str]:
     try:
-        result = task_function.enqueue(**kwargs)
+        return json.loads(crypto.decrypt(sealed, max_age=MAX_QUEUED_SECONDS))
+    except ValueError as e:  # the reason names neither the message nor its key
+        logger.warning("dropped a queued message: %s", e)
+        raise StaleMessage(str(e)) from None
+
+
+@task
+def send_text_task(sealed: str) -> None:
+    message = _unseal(sealed)
+    phone_sender().send_text(message["to"], message["body"])
+
+
+@task
+def place_call_task(sealed: str) -> None:
+    message = _unseal(sealed)
+    phone_sender().place_call(message["to"], message["words"], message["extension"])
+
+
+@task
+def send_mail_task(sealed: str) -> None:
+    message = _unseal(sealed)
+    EmailMessage(subject=message["subject"], body=message["body"], to=[message["to"]]).send()
+
+
+def _run(task_function, **message: str) -> None:
+    """Queue the task with the message sealed; raise DeliveryFailed if it failed at once."""
+    try:
+        result = task_function.enqueue(_seal(**message))
     except Exception as e:  # a queue that cannot take the task is a failed delivery too
         raise DeliveryFailed(str(e)) from e
     if result.status == TaskResultStatus.FAILED:

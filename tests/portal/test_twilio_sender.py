@@ -2,9 +2,13 @@
 
 import base64
 import http.client
+import io
 import json
+import logging
 
 import pytest
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
 
 from portal import delivery
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, serve_fake_twilio
@@ -70,6 +74,30 @@ def test_twilio_being_unreachable_is_a_failed_delivery(twilio):
 
     with pytest.raises(delivery.DeliveryFailed):
         delivery.place_call("+14255550100", "Your verification code is 1 2 3 4 5 6.")
+
+
+def test_neither_a_sent_nor_a_refused_text_logs_its_body(twilio, caplog):
+    with caplog.at_level(logging.DEBUG):
+        delivery.send_text("+447400123456", "Your verification code is 482913")
+        twilio.fail_next(400)
+        with pytest.raises(delivery.DeliveryFailed):
+            delivery.send_text("+447400123456", "Your verification code is 482913")
+    assert "twilio.http_client" in {record.name for record in caplog.records}
+    assert "482913" not in caplog.text
+
+
+def test_a_refused_text_in_the_queue_keeps_no_body_in_its_traceback(
+    twilio, settings, transactional_db
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    twilio.fail_next(400)
+    delivery.send_text("+447400123456", "Your verification code is 482913")
+
+    call_command("db_worker", batch=True, no_startup_delay=True, stdout=io.StringIO())
+
+    [row] = DBTaskResult.objects.all()
+    assert row.exception_class_path == "twilio.base.exceptions.TwilioRestException"
+    assert "482913" not in row.traceback
 
 
 @pytest.mark.parametrize("authorization", [None, f"{ACCOUNT_SID}:wrong", f"ACother:{AUTH_TOKEN}"])
