@@ -303,8 +303,8 @@ if not FIELD_ENCRYPTION_KEY:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY (or _FILE) is required when DEBUG is off")
     FIELD_ENCRYPTION_KEY = "development-only-field-encryption-key"
 # Earlier keys, comma-separated, newest first (like SECRET_KEY_FALLBACKS): they still decrypt
-# and match what they made, nothing new uses them. To rotate, move the current key here and
-# set a new one.
+# and match what they made, nothing new uses them. To rotate, move the current key here, set a
+# new one, run `manage.py rotate_field_key`; see README.md for when an old key can go.
 FIELD_ENCRYPTION_KEY_FALLBACKS = [
     key.strip() for key in env_str("FIELD_ENCRYPTION_KEY_FALLBACKS").split(",") if key.strip()
 ]

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import DigestField, EncryptedTextField
+
 
 class Method(models.Model):
     """One registered way to prove who you are: an app, a phone, an email address, a key."""
@@ -43,7 +45,7 @@ class Method(models.Model):
     email = models.EmailField(_("email address"), blank=True)
     # Authenticator apps: the Fernet-encrypted base32 seed, and the last accepted time step
     # (a code at or before it is never accepted again).
-    secret = models.TextField(_("encrypted secret"), blank=True)
+    secret = EncryptedTextField(_("encrypted secret"), blank=True)
     last_step = models.BigIntegerField(null=True, blank=True)
     # Passkeys: the credential id (base64url), the fido2 AttestedCredentialData (base64url),
     # the signature counter, and whether it can sign in without a password.
@@ -137,7 +139,7 @@ class AppPassword(models.Model):
     name = models.CharField(_("name"), max_length=64)
     # Keyed hash of the generated password: it is random and long, so a fast hash suffices
     # and lets a sign-in find the row directly.
-    digest = models.CharField(max_length=64, unique=True)
+    digest = DigestField(unique=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
@@ -156,7 +158,7 @@ class RecoveryCode(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
     )
-    digest = models.CharField(max_length=64)
+    digest = DigestField()
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)
 
@@ -175,7 +177,7 @@ class TemporaryAccessPass(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="temporary_access_pass"
     )
-    digest = models.CharField(max_length=64)
+    digest = DigestField()
     created_at = models.DateTimeField(_("issued"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))
     one_time = models.BooleanField(_("single use"), default=True)
