@@ -296,7 +296,8 @@ SUDO_VERIFY_URL = "security_info:verify"
 SUDO_HAS_SECOND_FACTOR = "security_info.methods.has_second_factor"
 
 # Encrypts secrets at rest (authenticator seeds, queued messages) and keys the digests of app
-# passwords, recovery codes and passes. Kept out of the database on purpose.
+# passwords, recovery codes and passes. Kept out of the database on purpose; `check --deploy`
+# refuses the development key, SECRET_KEY, and warns of a short one.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
 if not FIELD_ENCRYPTION_KEY:
     if not DEBUG:
