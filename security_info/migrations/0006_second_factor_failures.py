@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('portal', '0003_privileged_authentication_permission'),
-        ('security_info', '0004_password_models_moved'),
+        ('security_info', '0005_encrypted_and_digest_fields'),
     ]
 
     operations = [
