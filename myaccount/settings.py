@@ -364,6 +364,9 @@ if PHONE_BACKEND == "twilio" and not (
     raise ImproperlyConfigured(
         "PHONE_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER"
     )
+# Internet (VoIP) numbers can take codes only when allowed: anyone can get one in minutes,
+# without a contract or an identity check.
+PHONE_ALLOW_VOIP = env_bool("PHONE_ALLOW_VOIP", False)
 # The page that lists recently "sent" texts and calls, for trying the portal locally.
 DEV_OUTBOX = DEBUG and PHONE_BACKEND == "console"
 

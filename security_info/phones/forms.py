@@ -5,12 +5,35 @@ from django.utils.translation import gettext_lazy as _
 
 from security_info.models import Method
 from security_info.phones import numbers
+from security_info.phones.numbers import Line
 
 CHANNEL_LABELS = {
     Method.Channel.SMS: _("Text me a code"),
     Method.Channel.VOICE: _("Call me"),
 }
 MAX_EXTENSION = 10
+# Why a number cannot get codes (PhoneNumber.can_get), and what to enter instead.
+TEXT_REFUSALS = {
+    Line.LANDLINE: _(
+        "This is a landline number, which cannot receive text messages. Choose “Call me”, or enter a mobile number."
+    ),
+    Line.VOIP: _("Use a mobile number: codes can't go to internet (VoIP) numbers."),
+    Line.SERVICE: _(
+        "Use a mobile number: texts can't go to toll-free, premium-rate or other service numbers."
+    ),
+    Line.OTHER: _(
+        "Use a mobile number: codes can't go to pagers, voicemail or forwarding numbers."
+    ),
+}
+CALL_REFUSALS = {
+    Line.VOIP: _("Use a mobile or landline number: codes can't go to internet (VoIP) numbers."),
+    Line.SERVICE: _(
+        "Use a number that rings your own phone: we can't call toll-free, premium-rate or other service numbers."
+    ),
+    Line.OTHER: _(
+        "Use a mobile or landline number: codes can't go to pagers, voicemail or forwarding numbers."
+    ),
+}
 
 
 class PhoneForm(forms.Form):
@@ -83,13 +106,9 @@ class PhoneForm(forms.Form):
         else:
             self.extension_removed = bool(phone.extension)
             cleaned["extension"] = ""
-        if cleaned.get("channel") == Method.Channel.SMS and phone.is_fixed_line:
-            self.add_error(
-                "number",
-                _(
-                    "This is a landline number, which cannot receive text messages. Choose “Call me”, or enter a mobile number."
-                ),
-            )
+        texts = cleaned.get("channel") == Method.Channel.SMS
+        if not phone.can_get(texts=texts):
+            self.add_error("number", (TEXT_REFUSALS if texts else CALL_REFUSALS)[phone.line])
         if self.current and (phone.e164, cleaned["extension"]) == (
             self.current.phone,
             self.current.extension,

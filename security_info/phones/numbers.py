@@ -3,17 +3,48 @@
 People type "07400 123456", "+1 (425) 555-0100 x12" or "425.555.0100"; the portal stores
 "+447400123456" or "+14255550100" (and "12" as an extension where one is allowed) and dials
 exactly that.
+
+Codes go only to numbers that ring a person's own phone: libphonenumber's number types say
+which a number is, and `PhoneNumber.can_get()` draws the line.
 """
 
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
+from django.conf import settings
 from django.utils.translation import get_language
 
 FALLBACK_REGION = "US"
+
+
+class Line(StrEnum):
+    """What a number rings, as far as its digits tell."""
+
+    MOBILE = "mobile"
+    LANDLINE = "landline"  # can be called, cannot get texts
+    VOIP = "voip"  # an internet number, allowed only where settings.PHONE_ALLOW_VOIP says so
+    # Premium-rate, toll-free, shared-cost and universal access numbers belong to a service,
+    # not to a phone: someone is paid per call or text (toll fraud), or a switchboard answers.
+    SERVICE = "service"
+    OTHER = "other"  # forwarding ("personal") numbers, pagers, voicemail, anything unknown
+
+
+_Type = phonenumbers.PhoneNumberType
+_LINES = {
+    _Type.MOBILE: Line.MOBILE,
+    # The US, Canada and others number mobiles and landlines alike: either may be a mobile.
+    _Type.FIXED_LINE_OR_MOBILE: Line.MOBILE,
+    _Type.FIXED_LINE: Line.LANDLINE,
+    _Type.VOIP: Line.VOIP,
+    _Type.PREMIUM_RATE: Line.SERVICE,
+    _Type.TOLL_FREE: Line.SERVICE,
+    _Type.SHARED_COST: Line.SERVICE,
+    _Type.UAN: Line.SERVICE,
+}
 
 
 class InvalidPhoneNumber(ValueError):
@@ -25,13 +56,20 @@ class PhoneNumber:
     e164: str
     extension: str
     region: str
-    # libphonenumber's guess at the line: FIXED_LINE cannot receive text messages.
-    is_fixed_line: bool
+    line: Line
 
     @property
     def international(self) -> str:
         """Return the number spaced for reading, e.g. "+44 7400 123456"."""
         return format_international(self.e164)
+
+    def can_get(self, *, texts: bool) -> bool:
+        """Tell whether codes may go to this number: texts to mobiles only, calls to landlines
+        too, either to internet numbers only where settings.PHONE_ALLOW_VOIP allows them."""
+        reached = {Line.MOBILE} if texts else {Line.MOBILE, Line.LANDLINE}
+        if settings.PHONE_ALLOW_VOIP:
+            reached.add(Line.VOIP)
+        return self.line in reached
 
 
 def parse(text: str, region: str) -> PhoneNumber:
@@ -46,7 +84,7 @@ def parse(text: str, region: str) -> PhoneNumber:
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         extension=number.extension or "",
         region=phonenumbers.region_code_for_number(number) or region,
-        is_fixed_line=phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE,
+        line=_LINES.get(phonenumbers.number_type(number), Line.OTHER),
     )
 
 

@@ -176,6 +176,79 @@ def test_a_landline_cannot_get_text_messages(sudo_client):
     assert sudo_client.post(ADD_URL, landline | {"channel": "voice"}).url == VERIFY_URL
 
 
+@pytest.mark.parametrize(
+    "number",
+    [
+        "+1 900 555 0100",  # premium rate
+        "+44 909 879 0000",  # premium rate
+        "+1 800 555 0100",  # toll free
+        "+44 800 111 1111",  # toll free
+        "+33 810 12 34 56",  # shared cost
+        "+44 300 123 4567",  # universal access (a company's one number)
+    ],
+)
+@pytest.mark.parametrize("channel", ["sms", "voice"])
+def test_a_service_number_gets_no_code(sudo_client, number, channel):
+    response = sudo_client.post(ADD_URL, {"region": "US", "number": number, "channel": channel})
+    assert response.status_code == 200
+    assert "toll-free, premium-rate or other service numbers" in page(response)
+    assert recent_outbox() == []
+    assert sudo_client.get(VERIFY_URL).url == "/security-info/"  # no code is pending
+
+
+@pytest.mark.parametrize("url", [ADD_ALTERNATE_URL, ADD_OFFICE_URL])
+def test_an_alternate_or_office_phone_cannot_be_a_service_number(sudo_client, url):
+    response = sudo_client.post(url, {"region": "US", "number": "+1 800 555 0100"})
+    assert "we can&#x27;t call toll-free, premium-rate or other service numbers" in page(response)
+    assert recent_outbox() == []
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "+44 70 0012 3456",  # a "personal" number, forwarded wherever its owner says
+        "+44 76 0012 3456",  # a pager
+    ],
+)
+@pytest.mark.parametrize("channel", ["sms", "voice"])
+def test_a_number_that_rings_no_phone_of_its_own_gets_no_code(sudo_client, number, channel):
+    response = sudo_client.post(ADD_URL, {"region": "GB", "number": number, "channel": channel})
+    assert "codes can&#x27;t go to pagers, voicemail or forwarding numbers" in page(response)
+    assert recent_outbox() == []
+
+
+@pytest.mark.parametrize("channel", ["sms", "voice"])
+def test_an_internet_number_gets_no_code_by_default(sudo_client, channel):
+    voip = {"region": "GB", "number": "056 0123 4567", "channel": channel}
+    response = sudo_client.post(ADD_URL, voip)
+    assert "codes can&#x27;t go to internet (VoIP) numbers" in page(response)
+    assert recent_outbox() == []
+
+
+@pytest.mark.parametrize("channel", ["sms", "voice"])
+def test_internet_numbers_can_be_allowed(sudo_client, settings, channel):
+    settings.PHONE_ALLOW_VOIP = True
+    voip = {"region": "GB", "number": "056 0123 4567", "channel": channel}
+    assert sudo_client.post(ADD_URL, voip).url == VERIFY_URL
+    assert recent_outbox()[0]["to"] == "+445601234567"
+
+
+def test_allowing_internet_numbers_does_not_allow_service_numbers(sudo_client, settings):
+    settings.PHONE_ALLOW_VOIP = True
+    response = sudo_client.post(
+        ADD_URL, {"region": "US", "number": "+1 900 555 0100", "channel": "sms"}
+    )
+    assert "premium-rate" in page(response)
+    assert recent_outbox() == []
+
+
+@pytest.mark.parametrize("number", ["+1 202 555 0123", "+1 425 555 0100"])
+def test_a_us_number_that_may_be_a_mobile_can_get_texts(sudo_client, number):
+    # Numbers in the US do not tell mobiles from landlines: the text has to try.
+    response = sudo_client.post(ADD_URL, {"region": "US", "number": number, "channel": "sms"})
+    assert response.url == VERIFY_URL
+
+
 # The code step ------------------------------------------------------------------------------
 
 
