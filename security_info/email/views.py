@@ -6,17 +6,17 @@ Changing the address proves the new one the same way; the old one stays until th
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from organizations.policies import authentication_policy
-from portal import ratelimits
 from portal.http import PortalRequest
 from portal.sudo import sudo_required
-from security_info import challenges
-from security_info.challenges import Challenge, ChallengeError, SendRefused
+from security_info import challenges, verification
+from security_info.challenges import Challenge, ChallengeError, InvalidCode, SendRefused
 from security_info.email.forms import EmailMethodForm
 from security_info.forms import CodeForm
 from security_info.methods import KINDS, can_add, get_method_for_user
@@ -24,7 +24,7 @@ from security_info.models import Method
 from security_info.services import add_method, change_method
 
 EMAIL = Method.Kind.EMAIL
-PURPOSE = "register"
+PURPOSE = verification.REGISTER
 
 
 def _allowed(user) -> bool:
@@ -71,11 +71,13 @@ def verify(request: PortalRequest) -> HttpResponse:
         return redirect("security_info:index")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ratelimits.consume(request, "check_code", key=f"user:{request.user.pk}")
         try:
-            challenges.check(request, PURPOSE, form.cleaned_data["code"])
-        except ChallengeError as e:
+            verification.check_registration(request, form.cleaned_data["code"])
+        except InvalidCode as e:
             form.add_error("code", str(e))
+        except ChallengeError as e:  # expired, or too many wrong codes: start again
+            messages.error(request, str(e))
+            return redirect(_address_form_url(challenge))
         else:
             return _save(request, challenge)
     return render(
@@ -124,6 +126,12 @@ def _pending(request) -> Challenge | None:
     if challenge is None or challenge.kind != EMAIL or challenge.user_id != request.user.pk:
         return None
     return challenge
+
+
+def _address_form_url(challenge: Challenge) -> str:
+    if challenge.method_id:
+        return reverse("security_info:change_email", args=[challenge.method_id])
+    return reverse("security_info:add_email")
 
 
 def _save(request, challenge: Challenge) -> HttpResponse:

@@ -18,10 +18,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from organizations.policies import authentication_policy
-from portal import ratelimits
 from portal.http import PortalRequest
 from portal.sudo import sudo_required
-from security_info import challenges
+from security_info import challenges, verification
 from security_info.challenges import Challenge, ChallengeError, InvalidCode, SendRefused
 from security_info.forms import CodeForm
 from security_info.methods import METHOD_KINDS, can_add, get_method_for_user
@@ -31,7 +30,7 @@ from security_info.phones.forms import PhoneForm
 from security_info.phones.kind import Phone
 from security_info.services import add_method, change_method
 
-PURPOSE = "register"
+PURPOSE = verification.REGISTER
 Kind, Channel = Method.Kind, Method.Channel
 # The urlconf passes the kind to the shared views.
 MOBILE = {"kind": Kind.MOBILE_PHONE}
@@ -113,13 +112,11 @@ def verify(request: PortalRequest) -> HttpResponse:
         return redirect("security_info:index")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ratelimits.consume(request, "check_code", key=f"user:{request.user.pk}")
         try:
-            challenges.check(request, PURPOSE, form.cleaned_data["code"])
+            verification.check_registration(request, form.cleaned_data["code"])
         except InvalidCode as e:
             form.add_error("code", str(e))
         except ChallengeError as e:  # expired, or too many wrong codes: start again
-            challenges.clear(request, PURPOSE)
             messages.error(request, str(e))
             return redirect(_number_form_url(challenge))
         else:

@@ -10,7 +10,7 @@ from organizations.models import AuthenticationPolicy
 from security_info.models import Method
 from signins.models import SecurityEvent
 from tests.fakes.smtp import refuse_smtp, serve_fake_smtp
-from tests.security_info.conftest import mark_strong_sign_in
+from tests.security_info.conftest import add_authenticator, mark_strong_sign_in
 
 ADD_URL = "/security-info/email/add/"
 VERIFY_URL = "/security-info/email/verify/"
@@ -25,6 +25,10 @@ def change_url(method) -> str:
 def code_sent_to(address: str) -> str:
     message = next(m for m in reversed(mail.outbox) if m.to == [address])
     return re.search(r"\b(\d{6})\b", message.body)[1]
+
+
+def wrong_code(address: str = PERSONAL) -> str:
+    return "000000" if code_sent_to(address) != "000000" else "111111"
 
 
 def add_email(user, email=PERSONAL) -> Method:
@@ -52,34 +56,78 @@ def test_it_adds_the_address_once_the_emailed_code_is_entered(
 
 def test_a_wrong_code_adds_nothing(sudo_client):
     sudo_client.post(ADD_URL, {"email": PERSONAL})
-    wrong = "000000" if code_sent_to(PERSONAL) != "000000" else "111111"
-    response = sudo_client.post(VERIFY_URL, {"code": wrong})
+    response = sudo_client.post(VERIFY_URL, {"code": wrong_code()})
     assert response.status_code == 200
     assert "That code is not right" in response.content.decode()
     assert not Method.objects.exists()
 
 
-def test_an_expired_code_adds_nothing(sudo_client, alice, time_machine):
+def test_an_expired_code_adds_nothing_and_starts_over(sudo_client, alice, time_machine):
     time_machine.move_to(time.time(), tick=False)
     mark_strong_sign_in(sudo_client, alice)
     sudo_client.post(ADD_URL, {"email": PERSONAL})
     time_machine.shift(11 * 60)
     mark_strong_sign_in(sudo_client, alice)
     response = sudo_client.post(VERIFY_URL, {"code": code_sent_to(PERSONAL)})
-    assert "This code has expired" in response.content.decode()
+    assert response.url == ADD_URL
+    assert "This code has expired" in sudo_client.get(ADD_URL).content.decode()
     assert not Method.objects.exists()
 
 
 def test_five_wrong_codes_end_the_challenge(sudo_client):
     sudo_client.post(ADD_URL, {"email": PERSONAL})
-    code = code_sent_to(PERSONAL)
-    wrong = "000000" if code != "000000" else "111111"
-    for _ in range(5):
-        response = sudo_client.post(VERIFY_URL, {"code": wrong})
-    assert "Too many wrong codes" in response.content.decode()
-    response = sudo_client.post(VERIFY_URL, {"code": code})
-    assert "Too many wrong codes" in response.content.decode()
+    code, wrong = code_sent_to(PERSONAL), wrong_code()
+    for _ in range(4):
+        assert sudo_client.post(VERIFY_URL, {"code": wrong}).status_code == 200
+
+    response = sudo_client.post(VERIFY_URL, {"code": wrong})
+
+    assert response.url == ADD_URL
+    assert "Too many wrong codes" in sudo_client.get(ADD_URL).content.decode()
+    assert sudo_client.post(VERIFY_URL, {"code": code}).url == "/security-info/"
     assert not Method.objects.exists()
+
+
+def test_a_challenge_ended_by_wrong_codes_is_not_sent_again(sudo_client, alice, time_machine):
+    time_machine.move_to(time.time(), tick=False)
+    mark_strong_sign_in(sudo_client, alice)
+    sudo_client.post(ADD_URL, {"email": PERSONAL})
+    for _ in range(5):
+        sudo_client.post(VERIFY_URL, {"code": wrong_code()})
+    time_machine.shift(31)
+    mark_strong_sign_in(sudo_client, alice)
+
+    assert sudo_client.post(RESEND_URL).url == "/security-info/"
+    assert len([m for m in mail.outbox if m.to == [PERSONAL]]) == 1
+
+
+def test_a_wrong_change_code_goes_back_to_the_change_form(sudo_client, alice):
+    method = add_email(alice, "old@example.com")
+    sudo_client.post(change_url(method), {"email": "new@example.com"})
+    wrong = wrong_code("new@example.com")
+    for _ in range(4):
+        sudo_client.post(VERIFY_URL, {"code": wrong})
+    assert sudo_client.post(VERIFY_URL, {"code": wrong}).url == change_url(method)
+    method.refresh_from_db()
+    assert method.email == "old@example.com"
+
+
+def test_checking_codes_is_rate_limited(sudo_client, settings):
+    settings.RATE_LIMITS = settings.RATE_LIMITS | {"check_code": "1/15m/key"}
+    sudo_client.post(ADD_URL, {"email": PERSONAL})
+    sudo_client.post(VERIFY_URL, {"code": wrong_code()})
+    response = sudo_client.post(VERIFY_URL, {"code": code_sent_to(PERSONAL)})
+    assert response.status_code == 429
+    assert not Method.objects.exists()
+
+
+def test_codes_checked_at_sign_in_and_here_share_one_limit(sudo_client, alice, settings):
+    settings.RATE_LIMITS = settings.RATE_LIMITS | {"check_code": "2/15m/key"}
+    add_authenticator(alice)
+    sudo_client.post("/security-info/verify/", {"code": "000000"})  # re-verifying, wrongly
+    sudo_client.post(ADD_URL, {"email": PERSONAL})
+    sudo_client.post(VERIFY_URL, {"code": wrong_code()})
+    assert sudo_client.post(VERIFY_URL, {"code": code_sent_to(PERSONAL)}).status_code == 429
 
 
 def test_a_new_code_can_be_sent_after_half_a_minute(sudo_client, alice, time_machine):
