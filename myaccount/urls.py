@@ -18,7 +18,11 @@ HIDDEN_ACCOUNT_PAGES = {"account_email", "account_email_verification_sent", "acc
 # organization's policy and skips the current password after a recent MFA sign-in.
 HIDDEN_ACCOUNT_PAGES |= {"account_change_password", "account_set_password"}
 # Re-verifying is sudo mode's page (security_info:verify), which takes any method.
-HIDDEN_ACCOUNT_PAGES |= {"account_reauthenticate"}
+HIDDEN_ACCOUNT_PAGES |= {
+    "account_reauthenticate",
+    "account_request_reauthentication_code",
+    "account_confirm_reauthentication_code",
+}
 # Self-service password reset (password:reset, at /password/reset/) replaces allauth's
 # email-link reset.
 HIDDEN_ACCOUNT_PAGES |= {

@@ -127,6 +127,18 @@ def test_users_cannot_manage_their_email_addresses(alice_client, url):
     assert alice_client.get(url).status_code == 404
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/accounts/reauthenticate/",
+        "/accounts/reauthenticate/code/",
+        "/accounts/reauthenticate/code/confirm/",
+    ],
+)
+def test_re_verifying_is_sudo_modes_page_not_allauths(alice_client, url):
+    assert alice_client.get(url).status_code == 404
+
+
 # The stages after the password -----------------------------------------------------------
 
 STAGES_SEEN: list[str] = []
