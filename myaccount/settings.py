@@ -115,6 +115,9 @@ MIDDLEWARE = [
     # Serves collected static files in production; runserver serves them in development.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Outside the rest, so that every answer to a signed-in person is covered: the redirects
+    # CommonMiddleware makes too. It reads request.user, set by AuthenticationMiddleware.
+    "portal.middleware.NeverCacheSignedInMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -94,3 +94,23 @@ class RateLimitMiddleware:
         if isinstance(exception, RateLimited):
             return too_many_requests(request, exception)
         return None
+
+
+class NeverCacheSignedInMiddleware:
+    """Keep whatever a signed-in person is shown out of every cache, the browser's included.
+
+    Pages, redirects and error pages alike, so that Back after signing out, or the next person
+    at a shared computer, finds nothing. A response that says how it may be cached keeps its
+    own word (the photo, the "Too many attempts" page); anonymous pages and static files,
+    which WhiteNoise answers before this runs, keep their caching.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)  # none when an outer middleware answered early
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
