@@ -7,10 +7,12 @@ code, pass and passkey pages) let them pick another way. Both are listed in
 settings.SIGN_IN_STAGES.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.crypto import salted_hmac
 
 from organizations.policies import authentication_policy
 from portal.authentication import (
@@ -124,20 +126,29 @@ class SecondFactorStage(LoginStage):
         response = self.exit()
         days = authentication_policy(user).remember_browser_days
         if remember and days:
-            response.set_cookie(
-                TRUST_COOKIE,
-                signing.dumps(_trust_value(user), salt=TRUST_SALT),
-                max_age=days * 24 * 60 * 60,
-                secure=self.request.is_secure(),
-                httponly=True,
-                samesite="Lax",
-            )
+            remember_browser(self.request, response, user, days)
         return response
 
 
+def remember_browser(request: HttpRequest, response: HttpResponse, user, days: int) -> None:
+    """Let this browser skip the second step for the user for `days` days: a signed cookie,
+    sent only to the server (and only over HTTPS wherever the session cookie is)."""
+    response.set_cookie(
+        TRUST_COOKIE,
+        signing.dumps(_trust_value(user), salt=TRUST_SALT),
+        max_age=days * 24 * 60 * 60,
+        secure=settings.SESSION_COOKIE_SECURE or request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
 def _trust_value(user) -> dict:
-    # The password hash is part of the signed value, so a password change ends the trust.
-    return {"user": user.pk, "password": user.password[-12:]}
+    """Name the user and fingerprint their account with a keyed hash: a password change (a new
+    hash, with a new salt) or a new address ends the trust, and nothing of the hash shows."""
+    account = f"{user.pk}:{user.email}:{user.password}"
+    fingerprint = salted_hmac(f"{TRUST_SALT}.account", account, algorithm="sha256").hexdigest()
+    return {"user": user.pk, "account": fingerprint[:32]}
 
 
 def is_remembered_browser(request: HttpRequest, user, policy) -> bool:
@@ -150,6 +161,7 @@ def is_remembered_browser(request: HttpRequest, user, policy) -> bool:
             salt=TRUST_SALT,
             max_age=policy.remember_browser_days * 24 * 60 * 60,
         )
-    except signing.BadSignature:
+    except signing.BadSignature:  # tampered with, expired, or not ours
         return False
+    # Anything else our key signed here, such as a cookie in an older format, is not trust.
     return value == _trust_value(user)
