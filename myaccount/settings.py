@@ -128,6 +128,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.BrowserCheckMiddleware",
+    # After messages (it says why a session ended) and before the interrupts of PortalMiddleware.
+    "portal.middleware.SessionTimeoutMiddleware",
     "portal.middleware.PortalMiddleware",
     "organizations.middleware.HomeOrganizationMiddleware",
     "portal.middleware.RateLimitMiddleware",
@@ -208,7 +210,17 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# How long a signed-in session lasts (portal.sessions; NIST SP 800-63B AAL2 by default). Without
+# "keep me signed in" the cookie ends with the browser, and the session after
+# SESSION_IDLE_MINUTES without a request or SESSION_ABSOLUTE_HOURS after signing in; with it,
+# SESSION_COOKIE_AGE (seconds) after signing in, however idle. These are the defaults: an
+# organization's authentication policy can set its own, through SESSION_POLICY.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+SESSION_REMEMBER_OFFERED = env_bool("SESSION_REMEMBER_OFFERED", True)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14, minimum=300)
+SESSION_POLICY = "organizations.policies.session_policy"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

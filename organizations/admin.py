@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import (
@@ -10,6 +11,32 @@ from organizations.models import (
     PasswordPolicy,
 )
 from portal.admin import extend_user_admin
+from portal.sessions import default_session_policy
+
+
+def session_help_texts() -> dict[str, str | Promise]:
+    """Say each session field's range, and what leaving it empty means on this site."""
+    default = default_session_policy()
+    return {
+        "session_idle_minutes": _(
+            "5 to 1440. Signs people out after this long without using the portal. "
+            "Empty: the site's default, %(minutes)d."
+        )
+        % {"minutes": default.idle_seconds // 60},
+        "session_lifetime_hours": _(
+            "1 to 168. Signs people out this long after signing in, however active. "
+            "Empty: the site's default, %(hours)d."
+        )
+        % {"hours": default.absolute_seconds // (60 * 60)},
+        "offer_keep_signed_in": _("The site's default: offered.")
+        if default.remember_offered
+        else _("The site's default: not offered."),
+        "keep_signed_in_days": _(
+            "1 to 90. With “Keep me signed in”, sessions last this long after signing in and "
+            "do not end when idle. Empty: the site's default, %(days)d."
+        )
+        % {"days": default.remembered_seconds // (24 * 60 * 60)},
+    }
 
 
 class AuthenticationPolicyInline(admin.StackedInline):
@@ -43,7 +70,28 @@ class AuthenticationPolicyInline(admin.StackedInline):
             _("Temporary Access Pass"),
             {"fields": ["temporary_pass_minutes", "temporary_pass_one_time"]},
         ),
+        (
+            _("Sessions"),
+            {
+                "description": _(
+                    "A session ends when the browser closes, after the inactivity limit, or at "
+                    "its lifetime, whichever comes first. “Keep me signed in” on the sign-in "
+                    "page lets it outlive the browser and the inactivity limit, for its own "
+                    "lifetime. A change applies to sessions already open within a minute."
+                ),
+                "fields": [
+                    ("session_idle_minutes", "session_lifetime_hours"),
+                    ("offer_keep_signed_in", "keep_signed_in_days"),
+                ],
+            },
+        ),
     ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        help_text = session_help_texts().get(db_field.name)
+        if help_text:
+            kwargs["help_text"] = help_text
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 PASSWORD_RULES: list[str | list[str] | tuple[str, ...] | tuple[()]] = [

@@ -1,9 +1,15 @@
+from dataclasses import replace
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from portal.sessions import SessionPolicy, default_session_policy
 
 
 class Organization(models.Model):
@@ -110,6 +116,10 @@ class Membership(models.Model):
         return f"{self.user} in {self.organization} ({self.get_kind_display()})"
 
 
+def _times(value: int | None, unit: int) -> int | None:
+    return None if value is None else value * unit
+
+
 class AuthenticationPolicy(models.Model):
     """What an organization lets its people register and requires of them at sign-in.
 
@@ -203,6 +213,31 @@ class AuthenticationPolicy(models.Model):
     reset_by_security_questions = models.BooleanField(
         _("reset by security questions"), default=True
     )
+    # Sessions. Empty: the site's default from the settings (portal.sessions).
+    session_idle_minutes = models.PositiveSmallIntegerField(
+        _("sign out after inactivity (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+    )
+    session_lifetime_hours = models.PositiveSmallIntegerField(
+        _("session lifetime (hours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(7 * 24)],
+    )
+    offer_keep_signed_in = models.BooleanField(
+        _("offer “Keep me signed in”"),
+        null=True,
+        blank=True,
+        choices=[(None, _("The site's default")), (True, _("Offered")), (False, _("Not offered"))],
+    )
+    keep_signed_in_days = models.PositiveSmallIntegerField(
+        _("“Keep me signed in” lasts (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
 
     class Meta:
         verbose_name = _("authentication policy")
@@ -217,14 +252,46 @@ class AuthenticationPolicy(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        errors = self._session_errors()
         if self.reset_security_questions > self.security_questions_required:
-            raise ValidationError(
-                {
-                    "reset_security_questions": _(
-                        "A reset cannot ask more questions than people register."
-                    )
-                }
+            errors["reset_security_questions"] = _(
+                "A reset cannot ask more questions than people register."
             )
+        if errors:
+            raise ValidationError(errors)
+
+    def _session_errors(self) -> dict[str, str | Promise]:
+        """The limits this policy sets must nest: idle within the lifetime, the lifetime within
+        "Keep me signed in" (checked against the site's defaults for the ones left unset)."""
+        errors: dict[str, str | Promise] = {}
+        limits = self.session_policy()
+        if self.session_idle_minutes is not None and limits.idle_seconds > limits.absolute_seconds:
+            errors["session_idle_minutes"] = _(
+                "Make this shorter than the session lifetime: sessions end then anyway."
+            )
+        if limits.remembered_seconds < limits.absolute_seconds:
+            if self.keep_signed_in_days is not None:
+                errors["keep_signed_in_days"] = _(
+                    "“Keep me signed in” cannot end sooner than a session without it."
+                )
+            elif self.session_lifetime_hours is not None:
+                errors["session_lifetime_hours"] = _(
+                    "Make this shorter than “Keep me signed in” lasts."
+                )
+        return errors
+
+    def session_policy(self) -> SessionPolicy:
+        """How long sessions last under this policy: its own values over the site's defaults."""
+        own: dict[str, Any] = {
+            "idle_seconds": _times(self.session_idle_minutes, 60),
+            "absolute_seconds": _times(self.session_lifetime_hours, 60 * 60),
+            "remember_offered": self.offer_keep_signed_in,
+            "remembered_seconds": _times(self.keep_signed_in_days, 24 * 60 * 60),
+        }
+        return replace(
+            default_session_policy(),
+            **{name: value for name, value in own.items() if value is not None},
+        )
 
 
 class PasswordPolicy(models.Model):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 
 from organizations.models import AuthenticationPolicy, Membership, Organization, PasswordPolicy
+from portal.sessions import SessionPolicy
 
 if TYPE_CHECKING:
     from portal.models import User
@@ -29,6 +30,12 @@ def home_organization(user: "User | None") -> Organization | None:
 def authentication_policy(user: "User | None") -> AuthenticationPolicy:
     """Return the policy of the user's home organization, or the defaults (unsaved)."""
     return _home_policy(user, AuthenticationPolicy)
+
+
+def session_policy(user: "User | None") -> SessionPolicy:
+    """Return how long the user's sessions last: their home organization's choices over the
+    site's defaults (settings.SESSION_POLICY names this)."""
+    return authentication_policy(user).session_policy()
 
 
 def password_policy(user: "User | None") -> PasswordPolicy:

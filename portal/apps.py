@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext_lazy as _
 
 from portal.navigation import PortalPage
@@ -13,3 +14,7 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal import checks  # noqa: F401, PLC0415 (registers the system checks)
+        from portal.sessions import note_sign_in  # noqa: PLC0415 (once the apps are loaded)
+
+        # Every way of signing in ends in Django's login(): the session's clocks start there.
+        user_logged_in.connect(note_sign_in, dispatch_uid="portal.sessions")

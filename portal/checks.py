@@ -105,3 +105,25 @@ def _secret_keys() -> set[str | bytes]:
 
 def _looks_weak(key: str) -> bool:
     return len(key) < MIN_FIELD_KEY_LENGTH or len(set(key)) < MIN_FIELD_KEY_DISTINCT_CHARACTERS
+
+
+@register()
+def check_session_settings(app_configs, **kwargs) -> list[Error]:
+    errors = []
+    try:
+        import_string(settings.SESSION_POLICY)
+    except ImportError as e:
+        errors.append(
+            Error(
+                f"SESSION_POLICY: cannot import {settings.SESSION_POLICY!r} ({e})", id="portal.E006"
+            )
+        )
+    if not settings.SESSION_EXPIRE_AT_BROWSER_CLOSE:
+        errors.append(
+            Error(
+                "SESSION_EXPIRE_AT_BROWSER_CLOSE must be True: without it every session would "
+                "count as kept signed in, with no idle timeout",
+                id="portal.E007",
+            )
+        )
+    return errors

@@ -1,11 +1,18 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 
+from portal import sessions
 from portal.browsers import Support, parse_user_agent
+from portal.http import wants_json
 from portal.interrupts import pending_interrupt
 from portal.ratelimits import RateLimited
 from portal.views import too_many_requests
@@ -41,6 +48,53 @@ class BrowserCheckMiddleware:
             response = self.get_response(request)
         patch_vary_headers(response, ["User-Agent"])
         return response
+
+
+class SessionTimeoutMiddleware:
+    """End a session left idle too long or signed in too long ago (portal.sessions says when),
+    and send its owner to sign in again, back to where they were.
+
+    A page gets a redirect to the sign-in page, which says why; a script or an API client gets
+    401 with the same message as JSON; a public page is simply shown signed out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated:
+            return None
+        message = sessions.note_activity(request)
+        if message is None:
+            return None
+        logout(request)
+        messages.warning(request, message)
+        if not getattr(view_func, "login_required", True):
+            return None
+        login_url = resolve_url(settings.LOGIN_URL)
+        if back := _return_path(request):
+            login_url = f"{login_url}?{urlencode({'next': back})}"
+        if wants_json(request):
+            body = {"error": "signed_out", "message": message, "location": login_url}
+            return JsonResponse(body, status=401)
+        return redirect(login_url)
+
+
+def _return_path(request: HttpRequest) -> str | None:
+    """Where to come back to after signing in again: this page, or for a form or a script's
+    request, the page it was sent from (when that page is on this site)."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    referer = request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    parts = urlsplit(referer)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path or None
 
 
 class PortalMiddleware:

@@ -1,4 +1,4 @@
-"""What the other apps ask of organizations: the home organization and its two policies."""
+"""What the other apps ask of organizations: the home organization and its policies."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,7 +12,9 @@ from organizations.policies import (
     organization_for_address,
     organization_with_policy,
     password_policy,
+    session_policy,
 )
+from portal.sessions import SessionPolicy
 from tests.factories import make_organization, make_user
 
 
@@ -96,3 +98,30 @@ def test_an_organization_comes_with_its_policy_or_the_defaults(northwind):
     assert organization is None
     assert defaults.pk is None
     assert organization_with_policy(northwind.pk + 1000)[0] is None
+
+
+def test_sessions_follow_the_site_unless_the_organization_says_otherwise(alice, settings):
+    settings.SESSION_IDLE_MINUTES = 20
+    assert session_policy(None) == SessionPolicy(
+        idle_seconds=20 * 60,
+        absolute_seconds=12 * 60 * 60,
+        remember_offered=True,
+        remembered_seconds=14 * 24 * 60 * 60,
+    )
+    assert session_policy(alice) == session_policy(None)
+
+
+def test_an_organizations_session_limits_apply_to_its_people(alice, northwind):
+    AuthenticationPolicy.objects.create(
+        organization=northwind,
+        session_idle_minutes=15,
+        session_lifetime_hours=8,
+        offer_keep_signed_in=False,
+        keep_signed_in_days=7,
+    )
+    assert session_policy(alice) == SessionPolicy(
+        idle_seconds=15 * 60,
+        absolute_seconds=8 * 60 * 60,
+        remember_offered=False,
+        remembered_seconds=7 * 24 * 60 * 60,
+    )

@@ -1,0 +1,66 @@
+"""The session limits on an organization's page in the admin."""
+
+from organizations.models import AuthenticationPolicy
+
+PAGE = "/admin/organizations/organization/{pk}/change/"
+
+
+def test_the_session_fields_say_what_empty_means_here(admin_client, northwind, settings):
+    settings.SESSION_IDLE_MINUTES = 20
+    AuthenticationPolicy.objects.create(organization=northwind)
+    html = admin_client.get(PAGE.format(pk=northwind.pk)).content.decode()
+    assert "Sessions" in html
+    assert "Empty: the site's default, 20." in html
+    assert "Empty: the site's default, 12." in html
+    assert "Empty: the site's default, 14." in html
+    assert "The site's default: offered." in html
+
+
+def add_organization(admin_client, **sessions):
+    fields = {
+        "name": "Contoso",
+        "slug": "contoso",
+        "created_at_0": "2025-01-02",
+        "created_at_1": "10:00",
+        "authentication_policy-TOTAL_FORMS": "1",
+        "authentication_policy-INITIAL_FORMS": "0",
+        "password_policy-TOTAL_FORMS": "0",
+        "password_policy-INITIAL_FORMS": "0",
+    }
+    policy = {
+        "remember_browser_days": "0",
+        "security_questions_required": "3",
+        "reset_gates": "1",
+        "reset_security_questions": "3",
+        "temporary_pass_minutes": "60",
+        **sessions,
+    }
+    fields |= {f"authentication_policy-0-{name}": value for name, value in policy.items()}
+    return admin_client.post("/admin/organizations/organization/add/", fields)
+
+
+def test_an_admin_sets_the_session_limits(admin_client, db):
+    response = add_organization(
+        admin_client,
+        session_idle_minutes="15",
+        session_lifetime_hours="8",
+        offer_keep_signed_in="False",
+        keep_signed_in_days="",
+    )
+    assert response.status_code == 302
+    policy = AuthenticationPolicy.objects.get(organization__slug="contoso")
+    assert (
+        policy.session_idle_minutes,
+        policy.session_lifetime_hours,
+        policy.offer_keep_signed_in,
+        policy.keep_signed_in_days,
+    ) == (15, 8, False, None)
+
+
+def test_limits_that_do_not_nest_are_refused(admin_client, db):
+    response = add_organization(
+        admin_client, session_idle_minutes="600", session_lifetime_hours="2"
+    )
+    assert response.status_code == 200
+    assert "Make this shorter than the session lifetime" in response.content.decode()
+    assert not AuthenticationPolicy.objects.exists()
