@@ -1,9 +1,18 @@
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from django.contrib import messages
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from portal.sessions import session_policy
 
 
 class LoginForm(AllauthLoginForm):
-    """allauth's sign-in form, worded for a work account and without placeholder clutter."""
+    """allauth's sign-in form, worded for a work account and without placeholder clutter.
+
+    "Keep me signed in" is offered as the site's default says (the account is not known before
+    the form is sent); once it is, the person's organization decides whether the box counts
+    and how long a kept session lasts.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -16,4 +25,25 @@ class LoginForm(AllauthLoginForm):
         password.help_text = ""  # the page links to the password reset once, below the form
         password.widget.attrs.pop("placeholder", None)
         if "remember" in self.fields:
-            self.fields["remember"].label = _("Keep me signed in")
+            if session_policy(None).remember_offered:
+                self.fields["remember"].label = _("Keep me signed in")
+            else:
+                del self.fields["remember"]
+
+    def login(self, request, redirect_url=None):
+        policy = session_policy(self.user)
+        asked = self.cleaned_data.get("remember", False)
+        # allauth reads the box to give the session cookie an age, or end it with the browser.
+        self.cleaned_data["remember"] = asked and policy.remember_offered
+        response = super().login(request, redirect_url)
+        if self.cleaned_data["remember"]:
+            request.session.set_expiry(policy.remembered_seconds)
+        elif asked:
+            messages.info(
+                request,
+                gettext(
+                    "Your organization does not let browsers keep you signed in: you will be "
+                    "signed out when you close the browser."
+                ),
+            )
+        return response

@@ -188,7 +188,20 @@ def test_the_organizations_limits_apply(client, alice, northwind, now):
 def test_the_organization_sets_how_long_keep_me_signed_in_lasts(client, alice, northwind, now):
     set_policy(northwind, keep_signed_in_days=3)
     sign_in(client, remember=True)
+    assert session_cookie(client)["max-age"] == 3 * 24 * 60 * 60
     now.shift(timedelta(days=3, minutes=1))
+    assert client.get(PAGE).status_code == 302
+
+
+def test_an_organization_that_does_not_offer_it_ignores_the_box(client, alice, northwind, now):
+    set_policy(northwind, offer_keep_signed_in=False)
+    page = sign_in(client, remember=True)
+    assert session_cookie(client)["max-age"] == ""
+    assert (
+        "Your organization does not let browsers keep you signed in: you will be signed out "
+        "when you close the browser."
+    ) in shown_messages(page)
+    now.shift(timedelta(minutes=31))
     assert client.get(PAGE).status_code == 302
 
 
@@ -197,6 +210,19 @@ def test_a_change_to_the_policy_reaches_sessions_already_open(client, alice, nor
     set_policy(northwind, offer_keep_signed_in=False)
     now.shift(timedelta(minutes=31))
     assert client.get(PAGE).status_code == 302
+
+
+def test_the_sign_in_form_offers_the_box_as_the_site_does(client, db, settings):
+    assert "Keep me signed in" in client.get(LOGIN_URL).content.decode()
+    settings.SESSION_REMEMBER_OFFERED = False
+    assert "Keep me signed in" not in client.get(LOGIN_URL).content.decode()
+
+
+def test_a_box_the_site_does_not_offer_is_ignored(client, alice, northwind, settings):
+    set_policy(northwind, offer_keep_signed_in=True)
+    settings.SESSION_REMEMBER_OFFERED = False
+    sign_in(client, remember=True)
+    assert session_cookie(client)["max-age"] == ""
 
 
 # What an ended session answers --------------------------------------------------------------
