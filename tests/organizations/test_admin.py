@@ -26,6 +26,8 @@ def add_organization(admin_client, **sessions):
         "authentication_policy-INITIAL_FORMS": "0",
         "password_policy-TOTAL_FORMS": "0",
         "password_policy-INITIAL_FORMS": "0",
+        "domains-TOTAL_FORMS": "0",
+        "domains-INITIAL_FORMS": "0",
     }
     policy = {
         "remember_browser_days": "0",
