@@ -4,6 +4,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
@@ -43,6 +44,10 @@ admin.site.unregister(EmailAddress)
 
 # The admin signs in through the same rate-limited, recorded sign-in as the portal.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+# An admin changes their own password where everyone does, so it keeps the history, is logged
+# and mailed, and follows the policy: the admin's own "Change password" pages lead there.
+admin.site.password_change = RedirectView.as_view(pattern_name="password:change")  # type: ignore[assignment]
+admin.site.password_change_done = RedirectView.as_view(pattern_name="password:change")  # type: ignore[assignment]
 admin.site.site_header = admin.site.site_title = format_lazy(
     gettext_lazy("{site_name} administration"), site_name=settings.SITE_NAME
 )

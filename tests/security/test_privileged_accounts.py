@@ -266,3 +266,17 @@ def test_an_ordinary_user_still_resets_with_one_gate(client, alice, northwind):
     client.post("/password/reset/", {"email": alice.email})
     client.post("/password/reset/verify/", {"option": "mobile_text"})
     assert client.post("/password/reset/code/", {"code": _code()}).url == "/password/reset/new/"
+
+
+def test_the_admins_own_password_change_goes_through_the_password_page(admin_client, admin_user):
+    """Django's admin form would skip the history, the event and the email."""
+    for url in ("/admin/password_change/", "/admin/password_change/done/"):
+        response = admin_client.get(url)
+        assert (response.status_code, response["Location"]) == (302, "/password/")
+    refused = admin_client.post(
+        "/admin/password_change/",
+        {"old_password": PASSWORD, "new_password1": "x" * 20, "new_password2": "x" * 20},
+    )
+    assert refused["Location"] == "/password/"
+    admin_user.refresh_from_db()
+    assert admin_user.check_password(PASSWORD)
