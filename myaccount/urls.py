@@ -4,9 +4,9 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
+from django.views.generic import RedirectView
 
 from myaccount.adapter import limit_floods
 from portal import views as portal_views
