@@ -98,6 +98,8 @@ PASSWORD_RULES: list[str | list[str] | tuple[str, ...] | tuple[()]] = [
     ("min_length", "max_length"),
     ("require_lowercase", "require_uppercase"),
     ("require_digit", "require_symbol"),
+    "min_character_classes",
+    "min_score",
     "banned_words",
     "history_count",
 ]
@@ -113,6 +115,8 @@ class PasswordPolicyForm(forms.ModelForm):
             "require_uppercase",
             "require_digit",
             "require_symbol",
+            "min_character_classes",
+            "min_score",
             "banned_words",
             "history_count",
             "expiry_days",
@@ -142,9 +146,11 @@ class PasswordPolicyInline(admin.StackedInline):
             {
                 "description": _(
                     "Checked whenever someone chooses a password: changing it, resetting it, or "
-                    "an admin setting it; each broken rule gets its own message. Required "
+                    "an admin setting it; each broken rule gets its own message. Common "
+                    "passwords and the person's own and organization's names are always "
+                    "refused, look-alike characters and added digits included. Required "
                     "character classes make passwords harder to remember more than to guess: "
-                    "prefer length and banned words."
+                    "prefer length, the minimum strength and banned words."
                 ),
                 "fields": PASSWORD_RULES,
             },

@@ -315,6 +315,33 @@ class PasswordPolicy(models.Model):
     require_uppercase = models.BooleanField(_("require an upper-case letter"), default=False)
     require_digit = models.BooleanField(_("require a digit"), default=False)
     require_symbol = models.BooleanField(_("require a symbol"), default=False)
+    # "3 of 4" complexity: the kinds required above count towards it.
+    min_character_classes = models.PositiveSmallIntegerField(
+        _("kinds of character needed"),
+        default=0,
+        validators=[MaxValueValidator(4)],
+        help_text=_(
+            "Out of lower-case letters, upper-case letters, digits and symbols: 3 takes any "
+            "three of the four. The kinds required above count towards it. 0 turns it off."
+        ),
+    )
+    # zxcvbn's score, 0 to 4: how long an attacker who knows common passwords, words, names,
+    # keyboard patterns and the user's own details would need to guess the password.
+    min_score = models.PositiveSmallIntegerField(
+        _("minimum strength"),
+        default=3,
+        choices=[
+            (0, _("Any")),
+            (1, _("Weak")),
+            (2, _("Fair")),
+            (3, _("Strong")),
+            (4, _("Very strong")),
+        ],
+        help_text=_(
+            "As the strength meter rates a password while it is typed. Strong suits most "
+            "organizations."
+        ),
+    )
     history_count = models.PositiveSmallIntegerField(
         _("previous passwords that cannot be reused"),
         default=1,
@@ -325,7 +352,7 @@ class PasswordPolicy(models.Model):
         _("banned words"),
         blank=True,
         help_text=_(
-            "One per line, e.g. the company's name and products. Matched case-insensitively inside passwords."
+            "One per line, e.g. the company's products. Matched inside passwords in any case, look-alikes too (0 for o). The organization's name is always refused."
         ),
     )
     expiry_days = models.PositiveSmallIntegerField(

@@ -8,6 +8,8 @@ the change and tells the user.
 
 import secrets
 import string
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import update_session_auth_hash
@@ -16,13 +18,15 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from organizations.policies import authentication_policy, password_policy
 from portal.authentication import first_factor
 from security_info import sign_in_locks
 from security_info.methods import KINDS
+from security_info.password import guessable
 from security_info.password.models import Lockout, PasswordHistory
 from signins.models import SecurityEvent
 from signins.services import record_security_event
@@ -31,52 +35,59 @@ from signins.services import record_security_event
 HISTORY_KEPT = 24
 
 
-class PolicyPasswordValidator:
-    """Apply the user's organization password policy; say exactly which rule failed."""
+@dataclass(frozen=True)
+class CharacterKind:
+    """Lower-case letters, say: a policy may require one, or a number of different kinds."""
 
-    def validate(self, password: str, user=None, *, check_history: bool = True) -> None:
+    required_by: str  # the policy's field
+    test: Callable[[str], bool]
+    missing: str | Promise  # the message when a required kind is missing
+    rule: str | Promise  # as the list of requirements says it
+
+
+CHARACTER_KINDS = (
+    CharacterKind(
+        "require_lowercase",
+        str.islower,
+        gettext_lazy("Include a lower-case letter."),
+        gettext_lazy("a lower-case letter"),
+    ),
+    CharacterKind(
+        "require_uppercase",
+        str.isupper,
+        gettext_lazy("Include an upper-case letter."),
+        gettext_lazy("an upper-case letter"),
+    ),
+    CharacterKind(
+        "require_digit", str.isdigit, gettext_lazy("Include a digit."), gettext_lazy("a digit")
+    ),
+    CharacterKind(
+        "require_symbol",
+        lambda char: not char.isalnum(),
+        gettext_lazy("Include a symbol, such as ! or #."),
+        gettext_lazy("a symbol"),
+    ),
+)
+
+
+class PolicyPasswordValidator:
+    """Apply the user's organization password policy; say exactly which rule failed and what to
+    do instead."""
+
+    def validate(
+        self,
+        password: str,
+        user=None,
+        *,
+        check_history: bool = True,
+        estimate: guessable.Estimate | None = None,
+    ) -> None:
         """Raise every failed rule's message; `check_history=False` skips the costly reuse check
-        (it hashes the password once per remembered one), for feedback while typing."""
+        (it hashes the password once per remembered one), for feedback while typing, which
+        passes the `estimate` it already has."""
         policy = password_policy(user)
-        errors = []
-        if len(password) < policy.min_length:
-            errors.append(
-                ngettext(
-                    "Use at least %(count)d character.",
-                    "Use at least %(count)d characters.",
-                    policy.min_length,
-                )
-                % {"count": policy.min_length}
-            )
-        if len(password) > policy.max_length:
-            errors.append(_("Use at most %(count)d characters.") % {"count": policy.max_length})
-        for required, present, message in [
-            (
-                policy.require_lowercase,
-                any(c.islower() for c in password),
-                _("Include a lower-case letter."),
-            ),
-            (
-                policy.require_uppercase,
-                any(c.isupper() for c in password),
-                _("Include an upper-case letter."),
-            ),
-            (policy.require_digit, any(c.isdigit() for c in password), _("Include a digit.")),
-            (
-                policy.require_symbol,
-                any(not c.isalnum() for c in password),
-                _("Include a symbol, such as ! or #."),
-            ),
-        ]:
-            if required and not present:
-                errors.append(message)
-        folded = password.casefold()
-        if any(word in folded for word in policy.banned_word_list + _personal_words(user)):
-            errors.append(
-                _(
-                    "Your password contains a word, name or pattern that makes it easy to guess. Choose a different password."
-                )
-            )
+        errors = _length_errors(password, policy) + _character_errors(password, policy)
+        errors += _guessable_errors(password, user, policy, estimate)
         if (
             check_history
             and user is not None
@@ -98,14 +109,77 @@ class PolicyPasswordValidator:
         return _("Your organization's password rules apply.")
 
 
-def _personal_words(user) -> list[str]:
-    """The user's own names and email name: none of them belongs in their password."""
-    if user is None:
-        return []
-    local = user.email.partition("@")[0]
-    candidates = [user.given_name, user.surname, user.display_name, local, *local.split(".")]
-    words = {part.casefold() for value in candidates for part in value.split() if part}
-    return sorted(word for word in words if len(word) >= 4)
+def _length_errors(password: str, policy) -> list[str]:
+    if len(password) < policy.min_length:
+        return [
+            ngettext(
+                "Use at least %(count)d character.",
+                "Use at least %(count)d characters.",
+                policy.min_length,
+            )
+            % {"count": policy.min_length}
+        ]
+    if len(password) > policy.max_length:
+        return [_("Use at most %(count)d characters.") % {"count": policy.max_length}]
+    return []
+
+
+def _character_errors(password: str, policy) -> list[str]:
+    present = [kind for kind in CHARACTER_KINDS if any(map(kind.test, password))]
+    errors = [
+        str(kind.missing)
+        for kind in CHARACTER_KINDS
+        if getattr(policy, kind.required_by) and kind not in present
+    ]
+    if _counts_kinds(policy) and len(present) < policy.min_character_classes:
+        errors.append(
+            ngettext(
+                "Mix at least %(count)d kind of character: lower-case letters, upper-case letters, digits or symbols.",
+                "Mix at least %(count)d kinds of character: lower-case letters, upper-case letters, digits or symbols.",
+                policy.min_character_classes,
+            )
+            % {"count": policy.min_character_classes}
+        )
+    return errors
+
+
+def _counts_kinds(policy) -> bool:
+    """Tell whether the number of kinds asks more than the kinds the policy requires."""
+    required = sum(1 for kind in CHARACTER_KINDS if getattr(policy, kind.required_by))
+    return policy.min_character_classes > required
+
+
+def _guessable_errors(password: str, user, policy, estimate) -> list[str]:
+    """The rules about guessing: what attackers try first, and zxcvbn's score for the rest."""
+    errors = []
+    if guessable.is_common(password):
+        errors.append(
+            _(
+                "Lots of people use this password, even with numbers, symbols or look-alike characters added. Use a few words that don't usually go together."
+            )
+        )
+    if guessable.contains_any(password, guessable.personal_words(user)):
+        errors.append(
+            _(
+                "Your password contains your name, email address or organization's name, even if some letters are swapped for look-alikes. Use words that are not about you or your organization."
+            )
+        )
+    if guessable.contains_any(password, policy.banned_word_list):
+        errors.append(
+            _(
+                "Your password contains a word your organization doesn't allow, even if some letters are swapped for look-alikes. Use other words."
+            )
+        )
+    if policy.min_score:
+        if estimate is None:
+            estimate = guessable.estimate(password, user)
+        if estimate.score < policy.min_score:
+            errors.append(
+                _(
+                    "This password would be easy to guess. Add a few more words that are not about you or your organization."
+                )
+            )
+    return errors
 
 
 def _was_used_before(user, password: str, count: int) -> bool:
@@ -127,14 +201,25 @@ def requirements(user) -> list[str]:
         ngettext("At least %(count)d character", "At least %(count)d characters", policy.min_length)
         % {"count": policy.min_length}
     ]
-    for required, text in [
-        (policy.require_lowercase, _("a lower-case letter")),
-        (policy.require_uppercase, _("an upper-case letter")),
-        (policy.require_digit, _("a digit")),
-        (policy.require_symbol, _("a symbol")),
-    ]:
-        if required:
-            rules.append(text)
+    rules += [str(kind.rule) for kind in CHARACTER_KINDS if getattr(policy, kind.required_by)]
+    if _counts_kinds(policy):
+        rules.append(
+            ngettext(
+                "at least %(count)d kind of character: lower-case letters, upper-case letters, digits or symbols",
+                "at least %(count)d kinds of character: lower-case letters, upper-case letters, digits or symbols",
+                policy.min_character_classes,
+            )
+            % {"count": policy.min_character_classes}
+        )
+    if policy.min_score:
+        rules.append(
+            _("to be hard to guess (rated “%(strength)s” or better)")
+            % {"strength": policy.get_min_score_display()}
+        )
+    rules.append(_("not a common password, even with numbers, symbols or look-alikes added"))
+    rules.append(_("nothing about you: not your name, email address or organization's name"))
+    if policy.banned_word_list:
+        rules.append(_("none of the words your organization doesn't allow"))
     if policy.history_count:
         rules.append(_("not one of your recent passwords"))
     return rules
@@ -219,7 +304,7 @@ def temporary_password(user) -> str:
             secrets.choice(string.ascii_uppercase),
             secrets.choice(string.digits),
         ]
-        if policy.require_symbol:
+        if policy.require_symbol or policy.min_character_classes == len(CHARACTER_KINDS):
             chars.append(secrets.choice(TEMPORARY_PASSWORD_SYMBOLS))
         chars += [secrets.choice(alphabet) for _position in range(length - len(chars))]
         secrets.SystemRandom().shuffle(chars)

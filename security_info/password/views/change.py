@@ -104,5 +104,4 @@ def check_strength(request: PortalRequest) -> JsonResponse:
         password = None
     if not isinstance(password, str):
         return JsonResponse({"error": _('Send {"password": "…"} as JSON.')}, status=400)
-    home = request.home_organization
-    return JsonResponse(strength.assess(password, request.user, home.name if home else ""))
+    return JsonResponse(strength.assess(password, request.user))

@@ -60,6 +60,8 @@ def organization_form(northwind, **policy) -> dict:
         "expiry_days": "0",
         "lockout_threshold": "10",
         "lockout_seconds": "60",
+        "min_character_classes": "0",
+        "min_score": "3",
     }
     return fields | {f"password_policy-0-{k}": v for k, v in (defaults | policy).items()}
 
@@ -74,6 +76,8 @@ def test_the_organization_page_shows_the_password_policy_with_help(admin_client,
         "One per line",
         "0: passwords never expire.",
         'name="password_policy-0-min_length"',
+        "3 takes any three of the four.",
+        '<option value="3" selected>Strong</option>',
     ]:
         assert text in html
 
@@ -93,6 +97,41 @@ def test_an_admin_sets_the_password_policy(admin_client, northwind):
     policy = PasswordPolicy.objects.get(organization=northwind)
     assert (policy.min_length, policy.require_digit, policy.expiry_days) == (14, True, 90)
     assert policy.banned_word_list == ["northwind", "contoso"]
+
+
+def test_an_admin_asks_for_three_kinds_of_character_and_a_very_strong_password(
+    admin_client, northwind
+):
+    response = admin_client.post(
+        f"/admin/organizations/organization/{northwind.pk}/change/",
+        organization_form(northwind, min_character_classes="3", min_score="4"),
+    )
+    assert response.status_code == 302
+    policy = PasswordPolicy.objects.get(organization=northwind)
+    assert (policy.min_character_classes, policy.min_score) == (3, 4)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("min_character_classes", "5", "Ensure this value is less than or equal to 4."),
+        ("min_character_classes", "-1", "Ensure this value is greater than or equal to 0."),
+        ("min_score", "5", "Select a valid choice. 5 is not one of the available choices."),
+        (
+            "min_score",
+            "strong",
+            "Select a valid choice. strong is not one of the available choices.",
+        ),
+    ],
+)
+def test_impossible_kinds_or_strengths_are_refused(admin_client, northwind, field, value, message):
+    response = admin_client.post(
+        f"/admin/organizations/organization/{northwind.pk}/change/",
+        organization_form(northwind, **{field: value}),
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not PasswordPolicy.objects.exists()
 
 
 def test_a_minimum_above_the_maximum_is_refused_clearly(admin_client, northwind):
@@ -175,6 +214,16 @@ def test_the_temporary_password_follows_a_strict_policy(admin_client, alice, nor
     assert len(temporary) == 20
     assert any(not c.isalnum() for c in temporary)
     assert any(c.isdigit() for c in temporary)
+
+
+def test_the_temporary_password_has_all_four_kinds_when_the_policy_asks_for_four(
+    admin_client, alice, northwind
+):
+    PasswordPolicy.objects.create(organization=northwind, min_character_classes=4, min_score=4)
+    for _attempt in range(5):  # each is random: a few of them, to be sure of the rule
+        temporary = shown_password(act(admin_client, "reset_temporary_password", alice))
+        assert temporary is not None
+        assert any(not c.isalnum() for c in temporary)
 
 
 def test_only_one_user_at_a_time_gets_a_temporary_password(admin_client, alice, bob):

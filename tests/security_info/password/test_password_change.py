@@ -370,8 +370,8 @@ def test_strength_lists_every_policy_rule_the_password_breaks(alice_client, nort
         "Use at least 16 characters.",
         "Include a digit.",
         "Include a symbol, such as ! or #.",
-        "Your password contains a word, name or pattern that makes it easy to guess. "
-        "Choose a different password.",
+        "Your password contains a word your organization doesn't allow, even if some letters "
+        "are swapped for look-alikes. Use other words.",
     ]
 
 

@@ -1,0 +1,207 @@
+"""How hard a new password must be to guess: common passwords and their disguises, names, the
+policy's minimum strength and kinds of character, and the bounded cost of judging one."""
+
+import pytest
+from zxcvbn import zxcvbn
+
+from organizations.models import PasswordPolicy
+from security_info.password import guessable, passwords
+from tests.factories import PASSWORD, make_user
+from tests.security_info.conftest import mark_strong_sign_in
+
+URL = "/password/"
+STRENGTH_URL = "/password/strength/"
+COMMON = (
+    "Lots of people use this password, even with numbers, symbols or look-alike characters "
+    "added. Use a few words that don't usually go together."
+)
+PERSONAL = (
+    "Your password contains your name, email address or organization's name, even if some "
+    "letters are swapped for look-alikes. Use words that are not about you or your organization."
+)
+BANNED = (
+    "Your password contains a word your organization doesn't allow, even if some letters are "
+    "swapped for look-alikes. Use other words."
+)
+EASY = (
+    "This password would be easy to guess. Add a few more words that are not about you or your "
+    "organization."
+)
+THREE_KINDS = (
+    "Mix at least 3 kinds of character: lower-case letters, upper-case letters, digits or symbols."
+)
+
+
+def refusal(client, new) -> list[str]:
+    """Try the password on the change page; return the messages under it (none if taken)."""
+    response = client.post(URL, {"new_password1": new, "new_password2": new})
+    if response.status_code == 302:
+        return []
+    return response.context["form"].errors.get("new_password1", [])
+
+
+def strength(client, password):
+    return client.post(STRENGTH_URL, {"password": password}, content_type="application/json")
+
+
+@pytest.fixture
+def policy(northwind):
+    return PasswordPolicy.objects.create(organization=northwind)
+
+
+def set_policy(policy, **rules):
+    for name, value in rules.items():
+        setattr(policy, name, value)
+    policy.save()
+
+
+@pytest.fixture
+def zxcvbn_inputs(monkeypatch) -> list[str]:
+    """Record what zxcvbn is given to score, and still score it."""
+    seen = []
+
+    def recording(password, user_inputs=None, max_length=72):
+        seen.append(password)
+        return zxcvbn(password, user_inputs=user_inputs, max_length=max_length)
+
+    monkeypatch.setattr(guessable, "zxcvbn", recording)
+    return seen
+
+
+# What attackers try first -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "messages"),
+    [
+        ("aaaaaaaaaaaa", [EASY]),
+        ("Password123!", [COMMON, EASY]),
+        ("P@ssw0rd2026!", [COMMON, EASY]),
+        ("Summer2026!!!", [COMMON]),
+        ("!!2026$ummer!!", [COMMON]),
+        ("N0rthw1nd-2026", [PERSONAL, EASY]),
+    ],
+)
+def test_a_weak_password_is_refused_with_what_to_do(sudo_client, alice, password, messages):
+    assert refusal(sudo_client, password) == messages
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "password", ["4l1c3-on-the-river", "the-ARCH3R-sails-far", "Tr4ders-and-their-ships"]
+)
+def test_the_users_names_and_organization_are_refused_behind_look_alikes(sudo_client, password):
+    assert refusal(sudo_client, password) == [PERSONAL]
+
+
+def test_a_banned_word_is_refused_behind_look_alikes(sudo_client, policy):
+    set_policy(policy, banned_words="Contoso")
+    assert refusal(sudo_client, "C0nt0$0-rules-the-seas") == [BANNED]
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "violet tractor hums beneath quiet dunes",
+        "quiet otters juggle lanterns",
+        "Blue-Kettle-Sings-42",
+        "rhubarb ferry lantern",
+    ],
+)
+def test_a_strong_passphrase_is_taken(sudo_client, alice, password):
+    assert refusal(sudo_client, password) == []
+    alice.refresh_from_db()
+    assert alice.check_password(password)
+
+
+def test_a_name_refuses_only_itself_not_words_that_look_a_little_like_it(client, northwind):
+    hill = make_user("dana@northwind.example", organization=northwind, surname="Hill")
+    client.force_login(hill)
+    mark_strong_sign_in(client, hill)
+    assert refusal(client, "chili sauce spills everywhere") == []
+
+
+# The policy ---------------------------------------------------------------------------------
+
+
+def test_the_minimum_strength_follows_the_policy(sudo_client, policy):
+    set_policy(policy, min_score=4)
+    assert refusal(sudo_client, "hamster-wheel") == [EASY]  # Strong, not Very strong
+    set_policy(policy, min_score=0)
+    assert refusal(sudo_client, "aaaaaaaaaaaa") == []
+
+
+def test_three_kinds_of_character_take_any_three(sudo_client, policy):
+    set_policy(policy, min_character_classes=3)
+    assert refusal(sudo_client, "kettle-sings-loudly") == [THREE_KINDS]
+    assert refusal(sudo_client, "Kettle-sings-loudly") == []
+
+
+def test_required_kinds_count_towards_the_number(sudo_client, policy):
+    set_policy(policy, require_digit=True, min_character_classes=3)
+    assert refusal(sudo_client, "Kettle-sings-loudly") == ["Include a digit."]
+    set_policy(policy, require_uppercase=True, require_digit=True, min_character_classes=2)
+    # Two required kinds already make two: the number adds nothing to say.
+    assert refusal(sudo_client, "kettle-sings-loudly") == [
+        "Include an upper-case letter.",
+        "Include a digit.",
+    ]
+
+
+def test_the_requirements_say_the_default_rules_in_words(alice):
+    assert passwords.requirements(alice) == [
+        "At least 12 characters",
+        "to be hard to guess (rated “Strong” or better)",
+        "not a common password, even with numbers, symbols or look-alikes added",
+        "nothing about you: not your name, email address or organization's name",
+        "not one of your recent passwords",
+    ]
+
+
+def test_the_requirements_say_the_policys_rules_in_words(alice, policy):
+    set_policy(policy, require_symbol=True, min_character_classes=3, banned_words="contoso")
+    assert passwords.requirements(alice) == [
+        "At least 12 characters",
+        "a symbol",
+        "at least 3 kinds of character: lower-case letters, upper-case letters, digits or symbols",
+        "to be hard to guess (rated “Strong” or better)",
+        "not a common password, even with numbers, symbols or look-alikes added",
+        "nothing about you: not your name, email address or organization's name",
+        "none of the words your organization doesn't allow",
+        "not one of your recent passwords",
+    ]
+
+
+def test_the_change_page_lists_the_requirements(sudo_client):
+    html = sudo_client.get(URL).content.decode()
+    assert "To be hard to guess (rated “Strong” or better)" in html
+    assert "Not a common password, even with numbers, symbols or look-alikes added" in html
+
+
+# The strength check ------------------------------------------------------------------------
+
+
+def test_the_strength_check_lists_the_weak_passwords_problems(alice_client):
+    problems = strength(alice_client, "N0rthw1nd-2026").json()["problems"]
+    assert problems == [PERSONAL, EASY]
+
+
+def test_zxcvbn_knows_the_user_the_organization_and_the_banned_words(
+    alice_client, policy, monkeypatch
+):
+    set_policy(policy, banned_words="Contoso")
+    given = []
+
+    def recording(password, user_inputs=None, max_length=72):
+        given.extend(user_inputs)
+        return zxcvbn(password, user_inputs=user_inputs, max_length=max_length)
+
+    monkeypatch.setattr(guessable, "zxcvbn", recording)
+    strength(alice_client, "kettle-sings-loudly")
+    assert {"alice", "archer", "northwind", "traders", "contoso"} <= {w.lower() for w in given}
+
+
+def test_a_check_scores_the_password_once(alice_client, zxcvbn_inputs):
+    assert strength(alice_client, "hamster-wheel").status_code == 200
+    assert zxcvbn_inputs == ["hamster-wheel"]
