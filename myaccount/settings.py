@@ -286,7 +286,9 @@ RATE_LIMITS = {
     "reset_send": "10/h/ip,3/15m/key",  # per address and side
     "reset_check": "30/h/ip,10/15m/key",  # per address and side
     "reset_finish": "10/m/ip,5/m/ipkey",
-    "strength_check": "60/m/ip",
+    # Each check scores the password with zxcvbn (up to ~0.1 s of CPU): per user too, so many
+    # addresses sharing one account cannot multiply it. Only signed-in people can ask.
+    "strength_check": "60/m/ip,30/m/user",
     "passkey_login": "10/m/ip",
 }
 # Client IPs come from X-Forwarded-For only behind this many trusted reverse proxies.

@@ -1,8 +1,8 @@
 """How strong a new password looks while it is typed: zxcvbn's score and the rules it breaks.
 
 Only feedback: the change form checks every rule again when it is submitted. Nothing leaves
-the server; zxcvbn runs here, with its own word lists (security_info/password/guessable.py),
-as the validator does.
+the server; zxcvbn runs here, with its own word lists, on a bounded prefix of the password
+(security_info/password/guessable.py), as the validator does.
 """
 
 from django.contrib.auth.password_validation import get_default_password_validators

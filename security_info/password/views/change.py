@@ -97,7 +97,7 @@ def _signed_in_with_temporary_pass(request) -> bool:
 @sensitive_variables("password")
 def check_strength(request: PortalRequest) -> JsonResponse:
     """Answer {"password": "..."} with its score, zxcvbn's advice and the rules it breaks."""
-    ratelimits.consume(request, "strength_check", key=f"user:{request.user.pk}")
+    ratelimits.consume(request, "strength_check")
     try:
         password = json.loads(request.body)["password"]
     except (ValueError, RecursionError, TypeError, KeyError):

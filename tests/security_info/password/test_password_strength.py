@@ -30,6 +30,10 @@ EASY = (
 THREE_KINDS = (
     "Mix at least 3 kinds of character: lower-case letters, upper-case letters, digits or symbols."
 )
+# Every character zxcvbn reads as a letter: each different one multiplies its work.
+LOOK_ALIKES = "4@8(<{[3691!|10$5+7%2"
+# The twelve that multiply it most.
+WORST_LOOK_ALIKES = "!$(+1457<@[|"
 
 
 def refusal(client, new) -> list[str]:
@@ -179,7 +183,7 @@ def test_the_change_page_lists_the_requirements(sudo_client):
     assert "Not a common password, even with numbers, symbols or look-alikes added" in html
 
 
-# The strength check ------------------------------------------------------------------------
+# The strength check and its cost ------------------------------------------------------------
 
 
 def test_the_strength_check_lists_the_weak_passwords_problems(alice_client):
@@ -205,3 +209,56 @@ def test_zxcvbn_knows_the_user_the_organization_and_the_banned_words(
 def test_a_check_scores_the_password_once(alice_client, zxcvbn_inputs):
     assert strength(alice_client, "hamster-wheel").status_code == 200
     assert zxcvbn_inputs == ["hamster-wheel"]
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        LOOK_ALIKES * 12,
+        "".join(sorted(LOOK_ALIKES)) * 12,
+        WORST_LOOK_ALIKES * 20,
+        "q" * 30 + LOOK_ALIKES * 10,
+        "1234567890" * 25,
+        "Zq9!" * 2500,
+    ],
+)
+def test_zxcvbn_gets_a_bounded_prefix_whatever_is_sent(alice_client, zxcvbn_inputs, password):
+    assert strength(alice_client, password).status_code == 200
+    [scored] = zxcvbn_inputs
+    assert password.startswith(scored)
+    assert len(scored) <= guessable.SCORED_LENGTH
+    assert guessable.l33t_readings(scored) * len(scored) ** 2 <= guessable.L33T_WORK_LIMIT
+
+
+def test_a_password_of_look_alikes_can_still_be_very_strong(zxcvbn_inputs):
+    assert guessable.estimate(WORST_LOOK_ALIKES * 20, None).score == 4
+    assert len(zxcvbn_inputs[0]) == 11
+
+
+def test_choosing_a_password_is_bounded_the_same_way(sudo_client, zxcvbn_inputs):
+    refusal(sudo_client, LOOK_ALIKES * 12)
+    [scored] = zxcvbn_inputs
+    assert len(scored) <= guessable.SCORED_LENGTH
+
+
+def test_a_long_password_is_scored_on_its_start(sudo_client, policy):
+    set_policy(policy, min_score=4)
+    strong = "violet tractor hums beneath quiet dunes and sings to the moon tonight"
+    assert len(strong) > guessable.SCORED_LENGTH
+    assert refusal(sudo_client, strong + " aaaaaaaaaaaaaaaa") == []
+    assert refusal(sudo_client, "a" * guessable.SCORED_LENGTH + strong) == [EASY]
+
+
+def test_strength_checks_are_limited_per_user_wherever_they_come_from(alice_client, bob, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "strength_check": "100/m/ip,2/m/user"}
+    for address in ["192.0.2.1", "198.51.100.2"]:
+        response = alice_client.post(
+            STRENGTH_URL, {"password": "x"}, content_type="application/json", REMOTE_ADDR=address
+        )
+        assert response.status_code == 200
+    response = alice_client.post(
+        STRENGTH_URL, {"password": "x"}, content_type="application/json", REMOTE_ADDR="203.0.113.3"
+    )
+    assert response.status_code == 429
+    alice_client.force_login(bob)
+    assert strength(alice_client, "x").status_code == 200
