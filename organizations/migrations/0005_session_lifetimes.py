@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organizations', '0003_password_policy_and_reset_methods'),
+        ('organizations', '0004_password_strength'),
     ]
 
     operations = [
