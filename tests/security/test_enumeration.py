@@ -1,0 +1,313 @@
+"""Nothing an anonymous visitor sees tells whether an address has an account, or what methods.
+
+Every step anyone can take before signing in is walked for a real account with methods, a
+real account without any, and addresses nobody has, at the organization's primary domain, at
+one of its additional domains, and at no organization's domain. What comes back (status,
+where it sends you, the page or JSON with the address and the per-response secrets taken out,
+the form errors) is the same for every address at domains of the same organization. Sending a
+reset code takes as long for every address, however long the provider takes.
+"""
+
+import base64
+import html
+import json
+import re
+import statistics
+import time
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+from django.utils import timezone
+
+from organizations.models import AuthenticationPolicy, Domain, PasswordPolicy
+from portal import crypto, ratelimits
+from portal.delivery import ConsoleSender
+from security_info.app_passwords.passwords import DIGEST_PURPOSE, generate, normalize
+from security_info.models import (
+    AppPassword,
+    Method,
+    SecurityAnswer,
+    SecurityQuestion,
+    TemporaryAccessPass,
+)
+from security_info.security_questions.answers import normalize_answer
+from tests.fakes.webauthn import SoftKey
+from tests.security_info.conftest import add_authenticator, add_passkey, add_phone
+
+RESET, CHOOSE, CODE = "/password/reset/", "/password/reset/verify/", "/password/reset/code/"
+QUESTIONS, NEW = "/password/reset/questions/", "/password/reset/new/"
+ADDITIONAL_DOMAIN = "northwind-traders.example"
+SENT_CODE = "314159"  # every code sent in this module; the wrong ones typed are never it
+LOCKED = "Your account is temporarily locked"
+# Different in every response: the CSRF token and the CSP nonce.
+SECRETS = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"|nonce="[^"]*"')
+
+
+@pytest.fixture(autouse=True)
+def _known_codes(monkeypatch):
+    """Every code sent is SENT_CODE, so that the wrong one typed is wrong for every address."""
+    monkeypatch.setattr(crypto, "random_code", lambda digits=6: SENT_CODE)
+
+
+@pytest.fixture
+def people(alice, bob, charlie, northwind) -> dict[str, list[str]]:
+    """The addresses to compare, by the organization whose domain they are at.
+
+    Alice has every method; Bob none; the "nobody" addresses no account. Charlie's address is
+    at no organization's domain. Northwind's policies differ from the defaults, so that its
+    additional domain is seen to get them too.
+    """
+    AuthenticationPolicy.objects.create(
+        organization=northwind, reset_gates=2, allow_app_passwords=True
+    )
+    PasswordPolicy.objects.create(organization=northwind, lockout_threshold=5)
+    Domain.objects.create(organization=northwind, name=ADDITIONAL_DOMAIN)
+    add_phone(alice, "+447400123456")
+    add_authenticator(alice)
+    Method.objects.create(user=alice, kind=Method.Kind.EMAIL, email="alice@home.example")
+    for question in SecurityQuestion.objects.filter(is_active=True)[:4]:
+        SecurityAnswer.objects.create(
+            user=alice, question=question, answer_hash=make_password(normalize_answer("x"))
+        )
+    TemporaryAccessPass.objects.create(
+        user=alice,
+        digest=crypto.digest("abcdefghjkmn", "temporary_pass"),
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    AppPassword.objects.create(
+        user=alice, name="Mail", digest=crypto.digest(normalize(generate()), DIGEST_PURPOSE)
+    )
+    add_phone(charlie, "+447400654321")
+    return {
+        "Northwind": [
+            alice.email,
+            bob.email,
+            "nobody@northwind.example",
+            f"nobody@{ADDITIONAL_DOMAIN}",
+        ],
+        "no organization": [charlie.email, "nobody@nowhere.example"],
+    }
+
+
+def seen(response, email: str) -> tuple:
+    """What the visitor sees, with the address and the per-response secrets taken out."""
+    body = SECRETS.sub("", html.unescape(response.content.decode())).replace(email, "EMAIL")
+    form = response.context.get("form") if response.context else None
+    errors = form.errors.get_json_data() if form is not None else None
+    headers = [response.get(name) for name in ("WWW-Authenticate", "Retry-After")]
+    return response.status_code, response.get("Location"), body, errors, headers
+
+
+def walked_alike(addresses: list[str], walk) -> list[tuple]:
+    """Walk the steps for every address, each from its own place; return what the first saw
+    after checking that every other saw the same, step by step."""
+    walks = []
+    for n, email in enumerate(addresses, start=1):
+        ratelimits.reset_all()  # no address meets the counts of the one before
+        client = Client(REMOTE_ADDR=f"198.51.100.{n}")
+        walks.append([seen(response, email) for response in walk(client, email)])
+    first = walks[0]
+    for email, other in zip(addresses[1:], walks[1:], strict=True):
+        assert len(other) == len(first)
+        for step, (expected, got) in enumerate(zip(first, other, strict=True)):
+            assert got == expected, f"step {step}: {email} sees other than {addresses[0]}"
+    return first
+
+
+def status(step: tuple) -> int:
+    return step[0]
+
+
+def page(step: tuple) -> str:
+    return step[2]
+
+
+# Signing in with a password -----------------------------------------------------------------
+
+
+def wrong_passwords(client, email):
+    return [
+        client.post("/accounts/login/", {"login": email, "password": "not the password"})
+        for _attempt in range(11)
+    ]
+
+
+@pytest.mark.parametrize(("organization", "threshold"), [("Northwind", 5), ("no organization", 10)])
+def test_wrong_passwords_and_the_lockout_look_alike(people, organization, threshold):
+    steps = walked_alike(people[organization], wrong_passwords)
+    assert [status(step) for step in steps] == [200] * 11
+    locked = [LOCKED in page(step) for step in steps]
+    # The wrong password at the threshold locks, for every address; so is the eleventh.
+    assert locked == [False] * (threshold - 1) + [True] * (12 - threshold)
+
+
+# Self-service password reset ----------------------------------------------------------------
+
+
+def reset_walk(client, email):
+    """Every step of a reset an outsider can take, down to sending too often."""
+
+    def choose(option):
+        return client.post(CHOOSE, {"option": option})
+
+    def code(typed="000000"):
+        return client.post(CODE, {"code": typed})
+
+    return [
+        client.get(RESET),
+        client.post(RESET, {"email": email}),
+        client.get(CHOOSE),
+        choose("security_questions"),  # never offered at the first gate
+        client.get(QUESTIONS),
+        choose("mobile_text"),
+        client.get(CODE),
+        choose("mobile_call"),  # the same kind of method: a new code waits half a minute
+        *[code() for _wrong in range(6)],  # the fifth and sixth: too many wrong codes
+        choose("email"),
+        code(),
+        choose("authenticator"),
+        code(),
+        client.get(NEW),
+        client.post(RESET, {"email": email}),
+        choose("mobile_text"),  # the third send in a quarter of an hour
+        client.post(RESET, {"email": email}),
+        choose("mobile_text"),  # the fourth: refused
+    ]
+
+
+def test_every_step_of_a_reset_looks_alike(people):
+    northwind = walked_alike(people["Northwind"], reset_walk)
+    assert [(status(step), step[1]) for step in northwind] == [
+        (200, None),
+        (302, CHOOSE),
+        (200, None),
+        (200, None),
+        (302, CHOOSE),
+        (302, CODE),
+        (200, None),
+        (200, None),
+        *[(200, None)] * 6,
+        (302, CODE),
+        (200, None),
+        (302, CODE),
+        (200, None),
+        (302, CHOOSE),
+        (302, CHOOSE),
+        (302, CODE),
+        (302, CHOOSE),
+        (429, None),
+    ]
+    assert "Verification step 1 of 2" in page(northwind[2])
+    assert "Answer my security questions" not in page(northwind[2])
+    assert "Choose one of the listed methods." in page(northwind[3])
+    assert "if there is one" in page(northwind[6])
+    assert "A code was just sent" in page(northwind[7])
+    assert "That code is not right" in page(northwind[8])
+    assert "Too many wrong codes" in page(northwind[12])
+    assert "Too many wrong codes" in page(northwind[13])
+    assert "That code is not right" in page(northwind[15])
+    assert "Too many attempts" in page(northwind[-1])
+
+    elsewhere = walked_alike(people["no organization"], reset_walk)
+    assert "Verification step 1 of 1" in page(elsewhere[2])  # the default policy
+
+
+# Temporary Access Pass, app passwords and passkeys ------------------------------------------
+
+
+def wrong_pass(client, email):
+    return [
+        client.get("/accounts/temporary-pass/"),
+        client.post("/accounts/temporary-pass/", {"email": email, "code": "zzzz-zzzz-zzzz"}),
+    ]
+
+
+def test_a_wrong_temporary_pass_looks_alike(people):
+    for addresses in people.values():
+        steps = walked_alike(addresses, wrong_pass)
+        assert "That pass didn't work" in page(steps[1])
+
+
+def wrong_app_password(client, email):
+    token = base64.b64encode(f"{email}:{generate()}".encode()).decode()
+    return [client.get("/api/me", HTTP_AUTHORIZATION=f"Basic {token}")]
+
+
+def test_a_wrong_app_password_looks_alike(people):
+    for addresses in people.values():
+        [answer] = walked_alike(addresses, wrong_app_password)
+        assert status(answer) == 401
+        assert json.loads(page(answer))["error"] == "unauthorized"
+
+
+def test_a_passkey_sign_in_begins_without_naming_anyone(client, alice):
+    add_passkey(alice)
+    options = client.post("/accounts/passkey/options/", "{}", content_type="application/json")
+    public_key = options.json()["publicKey"]
+    assert public_key.get("allowCredentials", []) == []
+    assert public_key["userVerification"] == "required"
+
+
+def test_a_registered_passkey_signed_wrongly_looks_like_an_unknown_one(client, alice):
+    client.defaults["HTTP_HOST"] = "localhost"
+    _method, impostor = add_passkey(alice)
+    impostor.private_key = ec.generate_private_key(ec.SECP256R1())  # Alice's id, another key
+    answers = []
+    for key in (SoftKey(), impostor):
+        options = client.post("/accounts/passkey/options/", "{}", content_type="application/json")
+        body = json.dumps({"credential": key.get(options.json())})
+        response = client.post("/accounts/passkey/", body, content_type="application/json")
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 400
+
+
+# Timing -------------------------------------------------------------------------------------
+
+RUNS = 15
+PROVIDER_SECONDS = 0.05  # a provider's answer, well within RESET_SEND_SECONDS
+TOLERANCE = 0.015
+
+
+def median_send_seconds(addresses: list[str]) -> dict[str, float]:
+    """The median time the "choose a method" POST takes for each address, runs interleaved."""
+    times: dict[str, list[float]] = {email: [] for email in addresses}
+    for run in range(RUNS):
+        for n, email in enumerate(addresses, start=1):
+            client = Client(REMOTE_ADDR=f"198.51.{n}.{run + 1}")
+            client.post(RESET, {"email": email})
+            started = time.perf_counter()
+            response = client.post(CHOOSE, {"option": "mobile_text"})
+            times[email].append(time.perf_counter() - started)
+            assert response.status_code == 302
+    return {email: statistics.median(seconds) for email, seconds in times.items()}
+
+
+@pytest.fixture
+def slow_provider(monkeypatch):
+    """A phone provider that takes PROVIDER_SECONDS to take a text, as a real one does."""
+    send_text = ConsoleSender.send_text
+
+    def slow_send_text(self, to, body):
+        time.sleep(PROVIDER_SECONDS)
+        send_text(self, to, body)
+
+    monkeypatch.setattr(ConsoleSender, "send_text", slow_send_text)
+
+
+def test_sending_a_reset_code_takes_as_long_for_every_address(alice, settings, slow_provider):
+    add_phone(alice, "+447400123456")
+    settings.RATE_LIMITS = dict.fromkeys(settings.RATE_LIMITS, "100000/s/ip")
+    addresses = [alice.email, "nobody@northwind.example"]
+
+    settings.RESET_SEND_SECONDS = 0
+    real, unknown = median_send_seconds(addresses).values()
+    assert real - unknown > TOLERANCE  # without the floor, the time tells
+
+    settings.RESET_SEND_SECONDS = 0.2
+    real, unknown = median_send_seconds(addresses).values()
+    assert abs(real - unknown) < TOLERANCE
+    assert unknown >= 0.2
