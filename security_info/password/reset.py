@@ -240,8 +240,8 @@ def _send_code(request, state: ResetState, option: ResetOption) -> None:
     # the limit anyone meets first, account or not.
     ratelimits.consume(request, "reset_send", key=side_key(state.email, state.user_id, request))
     found = _method_and_challenge(state, option)
-    if found is not None:
-        challenge = challenges.send(request, found[1])
+    challenge = _send_quietly(request, found[1]) if found is not None else None
+    if challenge is not None:
         state.sent_at = challenge.sent_at
     else:
         # As a real send would, this replaces the code sent before.
@@ -249,6 +249,19 @@ def _send_code(request, state: ResetState, option: ResetOption) -> None:
         state.sent_at = time.time()
     state.sent_kind = kind
     state.attempts = 0
+
+
+def _send_quietly(request, challenge: challenges.Challenge) -> challenges.Challenge | None:
+    """Send the code, or nothing (None) past the account's or the number's own send limits.
+
+    Only an address with the method ever meets those, so a refusal would tell that it has
+    one; past them it gets what an address without the method gets. "reset_send", which
+    every address meets alike and first, is the limit people are told of.
+    """
+    try:
+        return challenges.send(request, challenge)
+    except ratelimits.RateLimited:
+        return None
 
 
 def check_code(request, state: ResetState, option: ResetOption, code: str) -> None:
@@ -283,7 +296,8 @@ def _method_and_challenge(
 
 def _check_sent_code(request, state: ResetState, option: ResetOption, code: str) -> None:
     found = _method_and_challenge(state, option)
-    if found is None:
+    # No code in the session: none went out (see _send_quietly), or an expired one was dropped.
+    if found is None or challenges.current(request, PURPOSE) is None:
         _refuse_unsent_code(state, code)
     method = found[0]
     challenge = challenges.check(request, PURPOSE, code)

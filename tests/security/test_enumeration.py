@@ -14,10 +14,11 @@ import json
 import re
 import statistics
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings as django_settings
 from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.utils import timezone
@@ -213,6 +214,31 @@ def test_every_step_of_a_reset_looks_alike(people):
 
     elsewhere = walked_alike(people["no organization"], reset_walk)
     assert "Verification step 1 of 1" in page(elsewhere[2])  # the default policy
+
+
+def test_a_day_of_reset_codes_looks_alike(people, time_machine, monkeypatch):
+    """The number's own daily limit (send_code_to) is met only by an address with the method:
+    past it, the reset sends nothing, as for any other address, and says so to nobody."""
+    time_machine.move_to(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False)
+    assert "10/d/key" in django_settings.RATE_LIMITS["send_code_to"]
+    texts = []  # the outbox keeps them an hour; this day is longer
+    monkeypatch.setattr(ConsoleSender, "send_text", lambda _sender, to, body: texts.append(to))
+
+    def a_day_of_sends(client, email):
+        responses = []
+        for round_ in range(4):  # three sends a quarter of an hour, from a new place each time
+            time_machine.shift(16 * 60)
+            client.defaults["REMOTE_ADDR"] = f"203.0.113.{round_ + 1}"
+            for _send in range(3):
+                client.post(RESET, {"email": email})
+                responses.append(client.post(CHOOSE, {"option": "mobile_text"}))
+        responses.append(client.post(CODE, {"code": "000000"}))
+        return responses
+
+    steps = walked_alike(people["Northwind"], a_day_of_sends)
+    assert [status(step) for step in steps] == [302] * 12 + [200]
+    assert "That code is not right" in page(steps[-1])
+    assert texts == ["+447400123456"] * 10  # Alice's phone got the ten its limit allows
 
 
 # Temporary Access Pass, app passwords and passkeys ------------------------------------------
