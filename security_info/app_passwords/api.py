@@ -50,7 +50,8 @@ def me(request: HttpRequest) -> JsonResponse:
     email, password = credentials
     account = get_user_model().objects.by_email(email).first()
     try:
-        ratelimits.consume(request, "check_app_password", key=f"email:{email}")
+        # One account however its address is typed: capitals would each get their own count.
+        ratelimits.consume(request, "check_app_password", key=f"email:{email.lower()}")
     except ratelimits.RateLimited:
         _record_failure(request, email, account, Reason.RATE_LIMITED)
         raise

@@ -79,7 +79,15 @@ class Scene:
     passkey: SoftKey | None = None
     methodless: User | None = None
     browsers: dict[str, Client] = field(default_factory=dict)
-    guesses: Iterator[int] = field(default_factory=itertools.count)
+    serial: Iterator[int] = field(default_factory=itertools.count)  # a new number each time
+    vary_case: bool = False  # type the address in another mix of capitals each time
+
+    def address(self) -> str:
+        """The account's address as the next attempt types it."""
+        if not self.vary_case:
+            return self.user.email
+        n = next(self.serial)
+        return "".join(c.upper() if n >> i & 1 else c for i, c in enumerate(self.user.email))
 
     def policy(self, **fields) -> None:
         AuthenticationPolicy.objects.update_or_create(
@@ -181,7 +189,7 @@ class WrongPasswords(Place):
         if right:
             data = {"login": scene.user.email, "password": PASSWORD}
         else:
-            data = {"login": f"guess{next(scene.guesses)}@northwind.example", "password": "x"}
+            data = {"login": f"guess{next(scene.serial)}@northwind.example", "password": "x"}
         response = client.post("/accounts/login/", data)
         return Attempt(response, client.get("/accounts/verify/").status_code == 200)
 
@@ -228,7 +236,7 @@ class AppPasswordApi(Place):
 
     def attempt(self, scene, ip, *, right):
         password = scene.app_password if right else generate()
-        token = base64.b64encode(f"{scene.user.email}:{password}".encode()).decode()
+        token = base64.b64encode(f"{scene.address()}:{password}".encode()).decode()
         header = f"Basic {token}"
         response = Client(REMOTE_ADDR=ip).get("/api/me", HTTP_AUTHORIZATION=header)
         return Attempt(response, AppPassword.objects.get().last_used_at is not None)
@@ -295,7 +303,7 @@ class TemporaryPassPage(Place):
 
     def attempt(self, scene, ip, *, right):
         client = Client(REMOTE_ADDR=ip)
-        data = {"email": scene.user.email, "code": PASS if right else "zzzz-zzzz-zzzz"}
+        data = {"email": scene.address(), "code": PASS if right else "zzzz-zzzz-zzzz"}
         response = client.post("/accounts/temporary-pass/", data)
         return Attempt(response, signed_in(client))
 
@@ -339,7 +347,7 @@ class ResetStart(Place):
 
     def attempt(self, scene, ip, *, right):
         client = Client(REMOTE_ADDR=ip)
-        response = start_reset(client, scene.user.email)
+        response = start_reset(client, scene.address())
         return Attempt(response, client.get("/password/reset/verify/").status_code == 200)
 
 
@@ -350,7 +358,7 @@ class ResetSend(Place):
 
     def attempt(self, scene, ip, *, right):
         client = Client(REMOTE_ADDR=ip)
-        start_reset(client, scene.user.email)
+        start_reset(client, scene.address())
         texts = scene.texts()
         response = client.post("/password/reset/verify/", {"option": "mobile_text"})
         return Attempt(response, scene.texts() > texts)
@@ -583,3 +591,12 @@ def test_attempts_from_elsewhere_leave_the_owner_at_a_familiar_place_alone(place
     assert owner.went_through
     # What the side split promises and no more: everywhere else is one side of the account.
     assert place.attempt(scene, ELSEWHERE, right=False).response.status_code == 429
+
+
+@pytest.mark.parametrize(
+    "place",
+    places_for(("check_app_password", "check_temporary_pass", "reset_start", "reset_send")),
+)
+def test_an_address_typed_another_way_counts_for_the_same_account(place, scene, settings):
+    scene.vary_case = True
+    use_up(place, scene, settings)
