@@ -25,7 +25,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from organizations.policies import password_policy, password_policy_at
+from organizations.policies import password_policy_at
 from portal import crypto
 from security_info.password.models import Lockout
 from signins.services import is_familiar
@@ -46,8 +46,12 @@ def locked_for(user, familiar: bool) -> int:
 
 
 def register_failure(user, familiar: bool) -> int:
-    """Count a wrong password; return the seconds of the lock it started (0: none started)."""
-    return _register(password_policy(user), familiar, user=user)
+    """Count a wrong password; return the seconds of the lock it started (0: none started).
+
+    The threshold is the policy of the address's domain, as for an address with no account,
+    so when the lock comes tells nothing either.
+    """
+    return _register(password_policy_at(user.email), familiar, user=user)
 
 
 def register_unknown_failure(email: str) -> int:

@@ -88,9 +88,9 @@ class ResetState:
     # Keyed hashes of where the codes of passed gates went: no gate twice with one phone.
     destinations_used: list[str] = field(default_factory=list)
     option: str = ""  # the option chosen at the current gate
-    # When the last code went out (really, or not for want of a method) and for which kind:
-    # the resend cooldown then holds for every address alike.
-    sent_kind: str = ""
+    # When the last code of this gate went out (really, or not for want of a method), by any
+    # method: the resend cooldown holds for every address alike, even where two methods
+    # share a number.
     sent_at: float = 0.0
     # Wrong codes for the current send where none went out (a real one counts in its
     # challenge), and wrong authenticator codes in this reset.
@@ -229,8 +229,7 @@ def _taking_at_least(seconds: float) -> Iterator[None]:
 
 
 def _send_code(request, state: ResetState, option: ResetOption) -> None:
-    kind = option.kind.key
-    if state.sent_kind == kind and time.time() < state.sent_at + challenges.RESEND_AFTER:
+    if time.time() < state.sent_at + challenges.RESEND_AFTER:
         seconds = max(0, int(state.sent_at + challenges.RESEND_AFTER - time.time()))
         raise SendRefused(
             _("A code was just sent. You can ask for another in %(seconds)s seconds.")
@@ -247,7 +246,6 @@ def _send_code(request, state: ResetState, option: ResetOption) -> None:
         # As a real send would, this replaces the code sent before.
         challenges.clear(request, PURPOSE)
         state.sent_at = time.time()
-    state.sent_kind = kind
     state.attempts = 0
 
 
@@ -359,6 +357,7 @@ def _pass_gate(state: ResetState, option: ResetOption) -> None:
     state.kinds_used.append(option.kind.key)
     state.option = ""
     state.attempts = 0
+    state.sent_at = 0.0  # the next gate's first code goes out at once
     state.question_ids = []
 
 
