@@ -290,6 +290,7 @@ RATE_LIMITS = {
     # addresses sharing one account cannot multiply it. Only signed-in people can ask.
     "strength_check": "60/m/ip,30/m/user",
     "passkey_login": "10/m/ip",
+    "dismiss_notice": "30/m/ip",
 }
 # Client IPs come from X-Forwarded-For only behind this many trusted reverse proxies.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

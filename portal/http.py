@@ -1,4 +1,4 @@
-"""The request every portal view receives, and facts read off any request."""
+"""The request every portal view receives, facts read off any request, and reading one safely."""
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from allauth.account.adapter import get_adapter
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from portal.browsers import Browser
 from portal.models import User
@@ -47,3 +48,20 @@ def wants_json(request: HttpRequest) -> bool:
         or request.content_type == "application/json"
         or "application/json" in request.headers.get("Accept", "")
     )
+
+
+def safe_next(request: HttpRequest, target: object, default: str = "/") -> str:
+    """Return `target` when it is a path on this site, else `default`.
+
+    Only paths are let through: not another site, not a scheme such as javascript:, and not a
+    bare word such as "abc", which redirect() would try to read as the name of a view.
+    """
+    if (
+        isinstance(target, str)
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return target
+    return default

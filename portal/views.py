@@ -3,14 +3,14 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from portal import ratelimits
 from portal.context_processors import BROWSER_NOTICE_COOKIE, browser_notice_key
 from portal.delivery import recent_outbox
-from portal.http import PortalRequest, wants_json
+from portal.http import PortalRequest, safe_next, wants_json
 from portal.navigation import portal_pages
 from portal.ratelimits import RateLimited
 
@@ -61,12 +61,8 @@ def photo(request: PortalRequest) -> FileResponse:
 @require_POST
 def dismiss_browser_notice(request) -> HttpResponse:
     """Hide the "update your browser" banner for this browser version, then go back."""
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "/"
-    response = redirect(target)
+    ratelimits.consume(request, "dismiss_notice")  # public, and it answers with a cookie
+    response = redirect(safe_next(request, request.POST.get("next")))
     browser = request.browser
     response.set_cookie(
         BROWSER_NOTICE_COOKIE,

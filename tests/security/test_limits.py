@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from organizations.models import AuthenticationPolicy, Organization
 from portal import crypto, ratelimits
+from portal.context_processors import BROWSER_NOTICE_COOKIE
 from portal.delivery import recent_outbox
 from portal.models import User
 from portal.ratelimits import Rate
@@ -440,6 +441,16 @@ class PasskeySignIn(Place):
         return Attempt(response, signed_in(client))
 
 
+class DismissBrowserNotice(Place):
+    """Hiding the "update your browser" banner: anyone may, and each answer sets a cookie."""
+
+    action, allowed = "dismiss_notice", 302
+
+    def attempt(self, scene, ip, *, right):
+        response = Client(REMOTE_ADDR=ip).post("/browser-notice/dismiss/", {"next": "/"})
+        return Attempt(response, BROWSER_NOTICE_COOKIE in response.cookies)
+
+
 def start_reset(client, email):
     return client.post("/password/reset/", {"email": email})
 
@@ -466,6 +477,7 @@ PLACES = [
     ResetNewPassword(),
     StrengthCheck(),
     PasskeySignIn(),
+    DismissBrowserNotice(),
 ]
 PROTECTING_BY_ADDRESS = (
     "check_code",
@@ -488,6 +500,7 @@ NOT_AN_ACCOUNTS_OWN = (
     "check_current_password",  # only the signed-in user reaches it
     "strength_check",  # signed in, and it checks nothing of the account
     "passkey_login",  # per address only: a passkey names its account itself
+    "dismiss_notice",  # anyone's, and it touches no account
 )
 
 
