@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from organizations.policies import authentication_policy
 from portal.authentication import record_factor
-from portal.http import PortalRequest
+from portal.http import PortalRequest, safe_next
 from portal.ratelimits import RateLimited
 from portal.sudo import record_verification
 from security_info import challenges, sign_in_locks, verification
@@ -134,12 +134,9 @@ def sign_in_cancel(request: HttpRequest) -> HttpResponse:
 
 
 def _safe_next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return "/security-info/"
+    return safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), "/security-info/"
+    )
 
 
 @never_cache

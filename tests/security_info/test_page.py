@@ -254,6 +254,13 @@ def test_verify_never_sends_people_off_site(client, alice):
     assert response["Location"] == "/security-info/"
 
 
+@pytest.mark.parametrize("target", ["abc", "portal:photo", "./x", "a\x00b"])
+def test_verify_reads_a_next_that_is_not_a_path_as_security_info(client, alice, target):
+    client.force_login(alice)
+    response = client.post("/security-info/verify/", {"password": PASSWORD, "next": target})
+    assert response["Location"] == "/security-info/"
+
+
 def test_sudo_by_phone_sends_a_code_only_on_request(client, alice):
 
     phone = add_phone(alice, channel="sms", is_default=True)
