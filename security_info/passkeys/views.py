@@ -2,10 +2,10 @@
 
 The pages are plain views. The ceremonies run in static/security_info/webauthn.js against the
 JSON endpoints here: each is POST-only and CSRF-protected, answers {"location": ...} where the
-browser goes next, or {"error": ...} with status 400, and then has changed nothing.
+browser goes next, or {"error": ...} with status 400, and then has changed nothing. A body that
+is not a small JSON object is answered {"error": "bad_request", "message": ...} before any of it
+is looked at.
 """
-
-import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -13,14 +13,13 @@ from django.db import IntegrityError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import ratelimits
 from portal.authentication import complete_sign_in, record_factor
-from portal.http import PortalRequest
+from portal.http import PortalRequest, UnreadableBody, bad_request, json_object, safe_next
 from portal.sudo import record_verification, sudo_required
 from security_info.methods import can_add, get_method_for_user
 from security_info.models import Method
@@ -40,23 +39,8 @@ def _error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _read(request) -> dict:
-    """Return the JSON object the script posted, or raise PasskeyError."""
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise PasskeyError(_("Your browser's answer could not be read. Try again.")) from e
-    if not isinstance(body, dict):
-        raise PasskeyError(_("Your browser's answer could not be read. Try again."))
-    return body
-
-
-def _safe_next(request, target) -> str | None:
-    if isinstance(target, str) and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return None
+def _unreadable() -> JsonResponse:
+    return bad_request(_("Your browser's answer could not be read. Try again."))
 
 
 def _go(response: HttpResponse) -> JsonResponse:
@@ -98,7 +82,7 @@ def register(request: PortalRequest) -> JsonResponse:
     if refusal:
         return _error(refusal)
     try:
-        new = webauthn.verify_registration(request, user, _read(request).get("credential"))
+        new = webauthn.verify_registration(request, user, json_object(request).get("credential"))
         method = add_method(
             request,
             user,
@@ -109,6 +93,8 @@ def register(request: PortalRequest) -> JsonResponse:
             sign_count=new.sign_count,
             passwordless=new.passwordless,
         )
+    except UnreadableBody:
+        return _unreadable()
     except PasskeyError as e:
         return _error(str(e))
     except IntegrityError:  # the credential id is taken: this key is registered already
@@ -161,30 +147,29 @@ def sign_in_options(request) -> JsonResponse:
 @require_POST
 def sign_in(request) -> JsonResponse:
     """Sign in with a discoverable passkey alone; allauth's login stages and records follow."""
-    next_url = None
+    next_url = ""
     try:
         ratelimits.consume(request, "passkey_login")
-        body = _read(request)
-        next_url = _safe_next(request, body.get("next"))
+        body = json_object(request)
+        next_url = safe_next(request, body.get("next"), "")
         method = webauthn.verify_assertion(request, "passwordless", body.get("credential"))
         _check_may_sign_in(method.user)
     except ratelimits.RateLimited:
         record_failed_sign_in(request, SignInEvent.Reason.RATE_LIMITED, method="passkey")
         raise
+    except UnreadableBody:
+        record_failed_sign_in(request, SignInEvent.Reason.INVALID_CREDENTIAL, method="passkey")
+        return _unreadable()
     except PasskeyError as e:
         record_failed_sign_in(
-            request,
-            e.reason,
-            user=e.user,
-            app=sign_in_app(request, next_url or ""),
-            method="passkey",
+            request, e.reason, user=e.user, app=sign_in_app(request, next_url), method="passkey"
         )
         return _error(_("That passkey didn't work. Try again or sign in with your password."))
     user = method.user
     if not method.passwordless:  # it just proved it is discoverable
         Method.objects.filter(pk=method.pk).update(passwordless=True)
     record_factor(request, user, method="passkey", passwordless=True)
-    return _go(complete_sign_in(request, user, next_url))
+    return _go(complete_sign_in(request, user, next_url or None))
 
 
 def _check_may_sign_in(user) -> None:
@@ -216,8 +201,11 @@ def verify(request) -> JsonResponse:
     if stage is None:
         return _expired_sign_in()
     try:
-        credential = _read(request).get("credential")
+        credential = json_object(request).get("credential")
         webauthn.verify_assertion(request, "sign_in", credential, stage.login.user)
+    except UnreadableBody:
+        stage.record_failure(SignInEvent.Reason.INVALID_CREDENTIAL, "passkey")
+        return _unreadable()
     except PasskeyError as e:
         stage.record_failure(e.reason, "passkey")
         return _error(_("%(problem)s Try again or sign in another way.") % {"problem": e})
@@ -248,10 +236,12 @@ def sudo_options(request: PortalRequest) -> JsonResponse:
 def sudo(request: PortalRequest) -> JsonResponse:
     # Not rate-limited: the user is signed in, and a signature cannot be guessed anyway.
     try:
-        body = _read(request)
+        body = json_object(request)
         webauthn.verify_assertion(request, "sudo", body.get("credential"), request.user)
+    except UnreadableBody:
+        return _unreadable()
     except PasskeyError as e:
         return _error(_("%(problem)s Try again or verify another way.") % {"problem": e})
     record_verification(request, "passkey")
-    next_url = _safe_next(request, body.get("next")) or reverse("security_info:index")
+    next_url = safe_next(request, body.get("next"), reverse("security_info:index"))
     return JsonResponse({"location": next_url})

@@ -12,6 +12,7 @@ is accepted only from that very host: over https, or over plain http on localhos
 import logging
 import struct
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -130,7 +131,7 @@ def verify_registration(request, user, response) -> NewCredential:
     state = _pop_state(request, "register", user)
     server = _server(request)
     try:
-        registration = RegistrationResponse.from_dict(response)
+        registration = RegistrationResponse.from_dict(_mapping(response))
         auth_data = server.register_complete(state, registration)
     except MALFORMED as e:
         logger.info("passkey registration refused: %s", e)
@@ -181,7 +182,7 @@ def verify_assertion(request, purpose: str, response, user=None) -> Method:
     """
     state = _pop_state(request, purpose, user)
     try:
-        assertion = AuthenticationResponse.from_dict(response)
+        assertion = AuthenticationResponse.from_dict(_mapping(response))
     except MALFORMED as e:
         raise PasskeyError(_("Your browser's answer could not be verified. Try again.")) from e
     passkeys = Method.objects.filter(kind=Method.Kind.PASSKEY).select_related("user")
@@ -200,6 +201,13 @@ def verify_assertion(request, purpose: str, response, user=None) -> Method:
         raise PasskeyError(_("That passkey didn't work."), user=method.user)
     _count_use(method, assertion.response.authenticator_data.counter)
     return method
+
+
+def _mapping(response: object) -> Mapping:
+    """Return the browser's answer, which must be a JSON object (fido2 reads None as "none")."""
+    if not isinstance(response, Mapping):
+        raise TypeError(f"a credential is an object, not {type(response).__name__}")
+    return response
 
 
 def _count_use(method: Method, counter: int) -> None:

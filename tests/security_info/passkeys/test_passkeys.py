@@ -7,6 +7,7 @@ responses, as Chromium would for a page served from http://localhost.
 
 import json
 import os
+from dataclasses import dataclass
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -493,8 +494,6 @@ def test_an_assertion_cannot_be_replayed(client, alice):
 @pytest.mark.parametrize(
     "body",
     [
-        b"nope",
-        b"[1]",
         b'{"credential": {"rawId": 5}}',
         b'{"credential": {"id": "AA", "rawId": "AA", "response": {"clientDataJSON": "e30", "authenticatorData": "AA", "signature": "AA"}}}',
     ],
@@ -636,3 +635,146 @@ def test_a_reverification_is_remembered_only_for_a_while(client, alice, time_mac
     assert client.get(ADD_URL).status_code == 200
     time_machine.shift(301)
     assert client.get(ADD_URL).status_code == 302
+
+
+# Answers no browser sends ----------------------------------------------------------------------
+
+UNREADABLE = {
+    "error": "bad_request",
+    "message": "Your browser's answer could not be read. Try again.",
+}
+
+
+@dataclass
+class Waiting:
+    """A client part-way through a ceremony: its options fetched, the answer expected at `url`."""
+
+    client: Client
+    url: str
+    user: object
+
+    def __post_init__(self):
+        self.records = self.client.session.get("account_authentication_methods")
+
+    def nothing_changed(self) -> bool:
+        """No passkey added, nobody signed in or re-verified: the answer was refused whole."""
+        return (
+            Method.objects.filter(user=self.user).count() == 1
+            and not SignInEvent.objects.filter(result="success").exists()
+            and not SecurityEvent.objects.exists()
+            and self.client.session.get("account_authentication_methods") == self.records
+        )
+
+
+@pytest.fixture(params=["register", "sign_in", "second_step", "sudo"])
+def waiting(request, client, alice):
+    add_passkey(alice, is_default=True)
+    if request.param == "register":
+        client.force_login(alice)
+        mark_strong_sign_in(client, alice)
+        post_json(client, REGISTER_OPTIONS_URL)
+        return Waiting(client, REGISTER_URL, alice)
+    if request.param == "sign_in":
+        post_json(client, SIGN_IN_OPTIONS_URL)
+        return Waiting(client, SIGN_IN_URL, alice)
+    if request.param == "second_step":
+        post_password(client)
+        post_json(client, VERIFY_OPTIONS_URL)
+        return Waiting(client, VERIFY_URL, alice)
+    client.force_login(alice)
+    post_json(client, SUDO_OPTIONS_URL)
+    return Waiting(client, SUDO_URL, alice)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"not json", id="not-json"),
+        pytest.param(b"\xff\xfe", id="not-utf8"),
+        pytest.param(b"\x00", id="nul"),
+        pytest.param(b"null", id="null"),
+        pytest.param(b"[]", id="list"),
+        pytest.param(b"5", id="number"),
+        pytest.param(b'"credential"', id="string"),
+        pytest.param(b"[" * 10_000 + b"]" * 10_000, id="10k-nested-lists"),
+        pytest.param(b'{"credential": ' * 10_000 + b"{}" + b"}" * 10_000, id="10k-nested-objects"),
+        pytest.param(
+            b'{"credential": {"response": {"a": {"b": {"c": {"d": {"e": {"f": {}}}}}}}}}',
+            id="9-deep",
+        ),
+        pytest.param(b'{"credential": ' + b"1" * 5000 + b"}", id="5000-digits"),
+        pytest.param(b'{"credential": "' + b"x" * 1_000_000 + b'"}', id="1-MB"),
+    ],
+)
+def test_a_body_that_is_not_a_small_json_object_gets_a_clear_400(waiting, body):
+    response = waiting.client.post(waiting.url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == UNREADABLE
+    assert waiting.nothing_changed()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"credential": None},
+        {"credential": 5},
+        {"credential": True},
+        {"credential": "x"},
+        {"credential": []},
+        {"credential": [{"id": "AA"}]},
+        {"credential": {}},
+        {"credential": {"id": None, "rawId": None, "response": None}},
+        {"credential": {"id": [], "rawId": {}, "response": []}},
+        {"credential": {"id": "AA", "rawId": "AA", "response": {"clientDataJSON": 5}}},
+    ],
+    ids=json.dumps,
+)
+def test_a_missing_or_mistyped_credential_gets_a_message(waiting, body):
+    response = post_json(waiting.client, waiting.url, body)
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert waiting.nothing_changed()
+
+
+HOSTILE_VALUES = [None, -1, True, "!!!", [None], {"a": None}, "A" * 5000]
+
+
+def places(value, path=()):
+    """Every place in a JSON object, outermost first, as a tuple of keys."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield (*path, key)
+            yield from places(child, (*path, key))
+
+
+def replaced(value, path, new):
+    if not path:
+        return new
+    return {**value, path[0]: replaced(value[path[0]], path[1:], new)}
+
+
+def test_any_part_of_a_registration_can_be_mistyped_without_an_error_page(sudo_client, alice):
+    key = SoftKey()
+    for place in places(key.create(post_json(sudo_client, REGISTER_OPTIONS_URL).json())):
+        for value in HOSTILE_VALUES:
+            options = post_json(sudo_client, REGISTER_OPTIONS_URL).json()
+            credential = replaced(key.create(options), place, value)
+            response = post_json(sudo_client, REGISTER_URL, {"credential": credential})
+            assert response.status_code in (200, 400), (place, value)
+            Method.objects.filter(user=alice).delete()  # some parts are optional
+
+
+def test_any_part_of_an_assertion_can_be_mistyped_without_an_error_page(client, alice, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "passkey_login": "1000/m/ip"}
+    _method, key = add_passkey(alice)
+    template = key.get(post_json(client, SIGN_IN_OPTIONS_URL).json())
+    for place in places(template):
+        for value in HOSTILE_VALUES:
+            options = post_json(client, SIGN_IN_OPTIONS_URL).json()
+            credential = replaced(key.get(options), place, value)
+            response = post_json(client, SIGN_IN_URL, {"credential": credential})
+            assert response.status_code in (200, 400), (place, value)
+            if response.status_code == 200:  # some parts are optional
+                client.post("/accounts/logout/")
