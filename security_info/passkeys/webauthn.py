@@ -20,6 +20,7 @@ from django.conf import settings
 from django.http.request import split_domain_port
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from fido2.cose import UnsupportedKey
 from fido2.rpid import verify_rp_id
 from fido2.server import Fido2Server
 from fido2.utils import websafe_decode, websafe_encode
@@ -97,8 +98,30 @@ def user_handle(user) -> bytes:
     return str(user.pk).encode()
 
 
-def credential_data(method: Method) -> AttestedCredentialData:
-    return AttestedCredentialData(websafe_decode(method.credential))
+def credential_data(method: Method) -> AttestedCredentialData | None:
+    """Return the passkey's stored credential, or None (logged) if it cannot be used.
+
+    A row that does not parse, or whose key is of a kind fido2 cannot check a signature with,
+    would fail every ceremony it took part in: it is left out of them instead.
+    """
+    try:
+        credential = AttestedCredentialData(websafe_decode(method.credential))
+    except MALFORMED as e:
+        logger.warning("passkey %s of user %s cannot be read: %s", method.pk, method.user_id, e)
+        return None
+    if isinstance(credential.public_key, UnsupportedKey):
+        logger.warning(
+            "passkey %s of user %s has a key of unsupported algorithm %r",
+            method.pk,
+            method.user_id,
+            credential.public_key.get(3),
+        )
+        return None
+    return credential
+
+
+def _usable_credentials(passkeys) -> list[AttestedCredentialData]:
+    return [c for c in map(credential_data, passkeys) if c is not None]
 
 
 # Registration ---------------------------------------------------------------------------------
@@ -106,9 +129,7 @@ def credential_data(method: Method) -> AttestedCredentialData:
 
 def registration_options(request, user) -> dict:
     """Start adding a passkey for `user`; the keys they already have are excluded."""
-    existing = [
-        credential_data(m) for m in Method.objects.filter(user=user, kind=Method.Kind.PASSKEY)
-    ]
+    existing = _usable_credentials(Method.objects.filter(user=user, kind=Method.Kind.PASSKEY))
     options, state = _server(request).register_begin(
         PublicKeyCredentialUserEntity(
             id=user_handle(user),
@@ -127,7 +148,11 @@ def registration_options(request, user) -> dict:
 
 
 def verify_registration(request, user, response) -> NewCredential:
-    """Check the browser's answer to registration_options(); return the new credential."""
+    """Check the browser's answer to registration_options(); return the new credential.
+
+    The key must be of one of the algorithms the options offered: fido2 does not check that,
+    and a key it cannot verify signatures with would be refused at every use.
+    """
     state = _pop_state(request, "register", user)
     server = _server(request)
     try:
@@ -139,6 +164,14 @@ def verify_registration(request, user, response) -> NewCredential:
     credential = auth_data.credential_data
     if credential is None:  # a registration always attests one; refuse a response without
         raise PasskeyError(_("Your browser's answer could not be verified. Try again."))
+    algorithm = credential.public_key.get(3)
+    if not isinstance(algorithm, int) or algorithm not in _offered_algorithms(server):
+        logger.info("passkey registration refused: algorithm %r was not offered", algorithm)
+        raise PasskeyError(
+            _(
+                "This passkey uses a kind of key this site doesn't accept. Try a different passkey or security key."
+            )
+        )
     props = registration.client_extension_results.cred_props
     discoverable = props.get("rk") if isinstance(props, dict) else None
     return NewCredential(
@@ -164,7 +197,7 @@ def authentication_options(request, purpose: str, user=None) -> dict:
         verification = UserVerificationRequirement.REQUIRED
     else:
         passkeys = Method.objects.filter(user=user, kind=Method.Kind.PASSKEY)
-        credentials = [credential_data(m) for m in passkeys]
+        credentials = _usable_credentials(passkeys)
         verification = UserVerificationRequirement.PREFERRED
     options, state = _server(request).authenticate_begin(
         credentials=credentials, user_verification=verification
@@ -191,8 +224,11 @@ def verify_assertion(request, purpose: str, response, user=None) -> Method:
     method = passkeys.filter(credential_id=websafe_encode(assertion.raw_id)).first()
     if method is None:
         raise PasskeyError(_("This passkey isn't registered for your account."))
+    credential = credential_data(method)
+    if credential is None:
+        raise PasskeyError(_("That passkey didn't work."), user=method.user)
     try:
-        _server(request).authenticate_complete(state, [credential_data(method)], assertion)
+        _server(request).authenticate_complete(state, [credential], assertion)
     except MALFORMED as e:
         logger.info("passkey %s refused: %s", method.pk, e)
         raise PasskeyError(_("That passkey didn't work."), user=method.user) from e
@@ -201,6 +237,11 @@ def verify_assertion(request, purpose: str, response, user=None) -> Method:
         raise PasskeyError(_("That passkey didn't work."), user=method.user)
     _count_use(method, assertion.response.authenticator_data.counter)
     return method
+
+
+def _offered_algorithms(server: Fido2Server) -> set[int]:
+    """The COSE algorithms registration_options() lists in pubKeyCredParams."""
+    return {parameters.alg for parameters in server.allowed_algorithms}
 
 
 def _mapping(response: object) -> Mapping:

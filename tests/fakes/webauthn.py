@@ -1,7 +1,8 @@
 """SoftKey: a software passkey that answers the server's real WebAuthn options.
 
 Built from fido2's data types and an EC P-256 key, it makes real attestations and signed
-assertions, as Chromium would for a page served from http://localhost.
+assertions, as Chromium would for a page served from http://localhost. Given another COSE
+`algorithm`, it claims that one for its key (an authenticator the site never offered it to).
 """
 
 import os
@@ -25,9 +26,10 @@ Flag = AuthenticatorData.FLAG
 class SoftKey:
     """A software passkey: creates a credential and signs assertions like an authenticator."""
 
-    def __init__(self, rp_id: str = "localhost"):
+    def __init__(self, rp_id: str = "localhost", *, algorithm: int = ES256.ALGORITHM):
         self.rp_id_hash = sha256(rp_id.encode())
         self.private_key = ec.generate_private_key(ec.SECP256R1())
+        self.algorithm = algorithm
         self.credential_id = os.urandom(32)
         self.counter = 0
         self.user_handle: bytes | None = None
@@ -42,11 +44,7 @@ class SoftKey:
         client_data = CollectedClientData.create(
             type="webauthn.create", challenge=public_key["challenge"], origin=origin
         )
-        credential = AttestedCredentialData.create(
-            Aaguid.NONE,
-            self.credential_id,
-            ES256.from_cryptography_key(self.private_key.public_key()),
-        )
+        credential = self.credential_data()
         auth_data = AuthenticatorData.create(
             self.rp_id_hash, Flag.UP | Flag.UV | Flag.AT, self.counter, credential
         )
@@ -86,8 +84,7 @@ class SoftKey:
 
     def credential_data(self) -> AttestedCredentialData:
         """The credential as the server stores it once registered."""
+        public_key = ES256.from_cryptography_key(self.private_key.public_key())
         return AttestedCredentialData.create(
-            Aaguid.NONE,
-            self.credential_id,
-            ES256.from_cryptography_key(self.private_key.public_key()),
+            Aaguid.NONE, self.credential_id, {**public_key, 3: self.algorithm}
         )

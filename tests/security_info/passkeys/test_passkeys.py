@@ -778,3 +778,65 @@ def test_any_part_of_an_assertion_can_be_mistyped_without_an_error_page(client, 
             assert response.status_code in (200, 400), (place, value)
             if response.status_code == 200:  # some parts are optional
                 client.post("/accounts/logout/")
+
+
+# Keys of algorithms the site did not offer -------------------------------------------------------
+
+
+def test_the_options_offer_the_algorithms_fido2_can_verify(sudo_client):
+    params = post_json(sudo_client, REGISTER_OPTIONS_URL).json()["publicKey"]["pubKeyCredParams"]
+    assert {"type": "public-key", "alg": -7} in params  # ES256, what nearly every key uses
+    assert -999 not in {p["alg"] for p in params}
+    assert -65535 not in {p["alg"] for p in params}  # RS1: fido2 knows it, but it is not offered
+
+
+@pytest.mark.parametrize("algorithm", [-999, -65535])
+def test_a_key_of_an_algorithm_not_offered_is_refused(sudo_client, algorithm):
+    response = register(sudo_client, SoftKey(algorithm=algorithm))
+    assert response.status_code == 400
+    assert "kind of key this site doesn't accept" in response.json()["error"]
+    assert not Method.objects.exists()
+    assert not SecurityEvent.objects.exists()
+
+
+def test_a_stored_key_of_an_unsupported_algorithm_is_refused_at_sign_in(client, alice, caplog):
+    # Stored before registration checked the algorithm: fido2 cannot verify its signatures.
+    method, key = add_passkey(alice, key=SoftKey(algorithm=-999))
+    response = sign_in_with(client, key)
+    assert response.status_code == 400
+    assert response.json() == {"error": FAILED}
+    assert client.get("/").status_code == 302
+    event = SignInEvent.objects.get()
+    assert (event.result, event.reason, event.user) == ("failure", "invalid_credential", alice)
+    assert f"passkey {method.pk} of user {alice.pk} has a key of unsupported algorithm -999" in (
+        caplog.text
+    )
+
+
+def test_a_stored_key_of_an_unsupported_algorithm_is_left_out_of_the_options(client, alice):
+    add_passkey(alice, key=SoftKey(algorithm=-999), is_default=True)
+    post_password(client)
+    options = post_json(client, VERIFY_OPTIONS_URL).json()["publicKey"]
+    assert not options.get("allowCredentials")
+    client.force_login(alice)
+    mark_strong_sign_in(client, alice)
+    assert not post_json(client, SUDO_OPTIONS_URL).json()["publicKey"].get("allowCredentials")
+    assert post_json(client, REGISTER_OPTIONS_URL).status_code == 200
+
+
+@pytest.mark.parametrize("stored", ["", "!!!", "AAAA", websafe_encode(b"\x00" * 60)])
+def test_a_stored_credential_that_cannot_be_read_is_refused_not_an_error(
+    client, alice, stored, caplog
+):
+    method, key = add_passkey(alice)
+    Method.objects.filter(pk=method.pk).update(credential=stored)
+    response = sign_in_with(client, key)
+    assert response.status_code == 400
+    assert response.json() == {"error": FAILED}
+    assert f"passkey {method.pk} of user {alice.pk} cannot be read" in caplog.text
+    client.force_login(alice)
+    mark_strong_sign_in(client, alice)
+    options = post_json(client, SUDO_OPTIONS_URL)
+    assert options.status_code == 200
+    assert post_json(client, SUDO_URL, {"credential": key.get(options.json())}).status_code == 400
+    assert post_json(client, REGISTER_OPTIONS_URL).status_code == 200
