@@ -1,14 +1,21 @@
 """Helpers for the Security info tests: signed-in clients in and out of sudo mode."""
 
 import time
+from datetime import timedelta
 
 import pyotp
 import pytest
+from django.utils import timezone
 from fido2.utils import websafe_encode
 
 from portal import crypto
-from security_info.models import Method
+from security_info.app_passwords.passwords import generate
+from security_info.models import AppPassword, Method, RecoveryCode, TemporaryAccessPass
+from tests.factories import PASSWORD
 from tests.fakes.webauthn import SoftKey
+
+PERSONAL_EMAIL = "alice.archer@example.com"
+TEMPORARY_PASS = "abcd-efgh-jkmn"
 
 
 def mark_strong_sign_in(client, user, *, seconds_ago: float = 0, method: str = "mfa") -> None:
@@ -20,6 +27,12 @@ def mark_strong_sign_in(client, user, *, seconds_ago: float = 0, method: str = "
     ]
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
+
+
+def start_sign_in(client, user) -> None:
+    """Pass the password step: the second step is pending."""
+    response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert response["Location"] == "/accounts/verify/"
 
 
 @pytest.fixture
@@ -59,3 +72,27 @@ def add_passkey(
         **{"passwordless": True, **fields},
     )
     return method, key
+
+
+def add_email(user, email=PERSONAL_EMAIL) -> Method:
+    return Method.objects.create(user=user, kind=Method.Kind.EMAIL, email=email)
+
+
+def make_app_password(user, name="App") -> AppPassword:
+    return AppPassword.objects.create(user=user, name=name, digest=crypto.digest(generate(), "x"))
+
+
+def give_codes(user, *codes: str) -> None:
+    """Store recovery codes for the user as generation would (plain codes, no dashes)."""
+    for code in codes:
+        RecoveryCode.objects.create(user=user, digest=crypto.digest(code, "recovery_code"))
+
+
+def give_pass(user, code=TEMPORARY_PASS, *, minutes=60, one_time=True) -> TemporaryAccessPass:
+    """Store a pass for the user as an admin issuing it would."""
+    return TemporaryAccessPass.objects.create(
+        user=user,
+        digest=crypto.digest(code.replace("-", ""), "temporary_pass"),
+        expires_at=timezone.now() + timedelta(minutes=minutes),
+        one_time=one_time,
+    )

@@ -14,7 +14,7 @@ from security_info.models import AppPassword
 from security_info.password import passwords
 from signins.models import SecurityEvent, SignInEvent
 from tests.factories import PASSWORD
-from tests.security_info.conftest import add_authenticator, mark_strong_sign_in
+from tests.security_info.conftest import add_authenticator, make_app_password, mark_strong_sign_in
 
 ADD_URL = "/security-info/app-passwords/add/"
 CREATED_URL = "/security-info/app-passwords/created/"
@@ -36,11 +36,6 @@ def create(client, name="Laptop mail") -> str:
     """Create an app password through the pages; return the password shown."""
     assert client.post(ADD_URL, {"name": name}).url == CREATED_URL
     return PASSWORD_PATTERN.search(client.get(CREATED_URL).content.decode())[0]
-
-
-def make_app_password(user, name="App") -> AppPassword:
-
-    return AppPassword.objects.create(user=user, name=name, digest=crypto.digest(generate(), "x"))
 
 
 def basic(email: str, password: str) -> dict:

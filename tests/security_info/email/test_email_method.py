@@ -10,12 +10,17 @@ from organizations.models import AuthenticationPolicy
 from security_info.models import Method
 from signins.models import SecurityEvent
 from tests.fakes.smtp import refuse_smtp, serve_fake_smtp
-from tests.security_info.conftest import add_authenticator, mark_strong_sign_in
+from tests.security_info.conftest import (
+    PERSONAL_EMAIL,
+    add_authenticator,
+    add_email,
+    mark_strong_sign_in,
+)
 
 ADD_URL = "/security-info/email/add/"
 VERIFY_URL = "/security-info/email/verify/"
 RESEND_URL = "/security-info/email/verify/resend/"
-PERSONAL = "alice.archer@example.com"
+PERSONAL = PERSONAL_EMAIL
 
 
 def change_url(method) -> str:
@@ -29,10 +34,6 @@ def code_sent_to(address: str) -> str:
 
 def wrong_code(address: str = PERSONAL) -> str:
     return "000000" if code_sent_to(address) != "000000" else "111111"
-
-
-def add_email(user, email=PERSONAL) -> Method:
-    return Method.objects.create(user=user, kind=Method.Kind.EMAIL, email=email)
 
 
 def test_it_adds_the_address_once_the_emailed_code_is_entered(

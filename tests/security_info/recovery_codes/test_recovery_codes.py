@@ -10,8 +10,12 @@ from organizations.models import AuthenticationPolicy
 from portal import crypto
 from security_info.models import RecoveryCode
 from signins.models import SecurityEvent, SignInEvent
-from tests.factories import PASSWORD
-from tests.security_info.conftest import add_authenticator, mark_strong_sign_in
+from tests.security_info.conftest import (
+    add_authenticator,
+    give_codes,
+    mark_strong_sign_in,
+    start_sign_in,
+)
 
 PAGE = "/security-info/recovery-codes/"
 GENERATE = "/security-info/recovery-codes/generate/"
@@ -22,12 +26,6 @@ SIGN_IN = "/accounts/recovery-code/"
 CODE_PATTERN = re.compile(r"\b[a-z2-9]{5}-[a-z2-9]{5}\b")
 
 
-def give_codes(user, *codes: str) -> None:
-    """Store recovery codes for the user as generation would (plain codes, no dashes)."""
-    for code in codes:
-        RecoveryCode.objects.create(user=user, digest=crypto.digest(code, "recovery_code"))
-
-
 def generate(client) -> list[str]:
     """Create codes through the pages; return them as the result page shows them."""
     assert client.post(GENERATE)["Location"] == SHOW
@@ -36,12 +34,6 @@ def generate(client) -> list[str]:
 
 def shown_codes(response) -> list[str]:
     return re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", response.content.decode())
-
-
-def start_sign_in(client, user) -> None:
-    """Pass the password step: the second step is pending."""
-    response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
-    assert response["Location"] == "/accounts/verify/"
 
 
 @pytest.fixture

@@ -9,25 +9,19 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
 
-from portal import crypto
 from security_info.models import TemporaryAccessPass
 from signins.models import SecurityEvent, SignInEvent
-from tests.security_info.conftest import add_authenticator, mark_strong_sign_in
+from tests.security_info.conftest import (
+    TEMPORARY_PASS,
+    add_authenticator,
+    give_pass,
+    mark_strong_sign_in,
+)
 
 SIGN_IN = "/accounts/temporary-pass/"
 DELETE = "/security-info/temporary-pass/delete/"
 GENERIC_ERROR = "That pass didn't work. Check it, or ask your admin for a new one."
-PASS = "abcd-efgh-jkmn"
-
-
-def give_pass(user, code=PASS, *, minutes=60, one_time=True) -> TemporaryAccessPass:
-    """Store a pass for the user as an admin issuing it would."""
-    return TemporaryAccessPass.objects.create(
-        user=user,
-        digest=crypto.digest(code.replace("-", ""), "temporary_pass"),
-        expires_at=timezone.now() + timedelta(minutes=minutes),
-        one_time=one_time,
-    )
+PASS = TEMPORARY_PASS
 
 
 def sign_in(client, email="alice@northwind.example", code=PASS):
