@@ -6,7 +6,6 @@ way into the portal. Every attempt is rate limited and written to the sign-in lo
 """
 
 import base64
-import binascii
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
@@ -31,7 +30,7 @@ def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not even ASCII, or not UTF-8
         return None
     email, colon, password = decoded.partition(":")
     # Control characters (a NUL, say) cannot be in an address, and PostgreSQL refuses them.

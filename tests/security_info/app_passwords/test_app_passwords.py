@@ -298,6 +298,7 @@ def test_wrong_credentials_get_401_and_are_logged(sudo_client, client, email, pa
         "Basic ",
         "Bearer abc",
         "Basic !!!not-base64!!!",
+        "Basic \u00e9t\u00e9",  # a header's bytes beyond ASCII, as the server hands them over
         "Basic " + base64.b64encode(b"no-colon-here").decode(),
         "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(),
         "Basic " + base64.b64encode(b":password-only").decode(),
