@@ -10,7 +10,7 @@ from organizations.models import (
     Organization,
     PasswordPolicy,
 )
-from portal.admin import extend_user_admin
+from portal.admin import CheckedAutocompleteMixin, extend_user_admin
 from portal.sessions import default_session_policy
 
 
@@ -198,7 +198,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(CheckedAutocompleteMixin, admin.ModelAdmin):
     list_display = ["user", "organization", "kind", "joined_at"]
     list_filter = ["kind", "organization"]
     search_fields = ["user__email", "user__display_name", "organization__name"]
@@ -206,7 +206,7 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "organization"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(CheckedAutocompleteMixin, admin.TabularInline):
     """The user's organizations, on the user's admin page."""
 
     model = Membership

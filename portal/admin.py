@@ -4,14 +4,49 @@ and actions) with `extend_user_admin()`, called from their own admin.py."""
 from collections.abc import Callable, Sequence
 
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from portal import privilege
 from portal.models import User
+
+
+class CheckedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget, showing a form again, looks the submitted ids up as they
+    came: "abc" is a server error. Ids that are not ones the field could hold are dropped."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.remote_field.model._meta.get_field(
+            getattr(self.field.remote_field, "field_name", None) or "pk"
+        )
+        return super().optgroups(name, [v for v in value if _is_storable(target, v)], attr)
+
+
+def _is_storable(field, value) -> bool:
+    try:
+        number = field.to_python(value)
+    except ValidationError:
+        return False
+    return not isinstance(number, int) or -(2**63) <= number < 2**63
+
+
+class CheckedAutocompleteMixin:
+    """Use CheckedAutocompleteSelect for the admin's autocomplete fields."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):  # type: ignore[attr-defined]
+            kwargs["widget"] = CheckedAutocompleteSelect(
+                db_field,
+                self.admin_site,  # type: ignore[attr-defined]
+                using=kwargs.get("using"),
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
 
 ROLE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from portal import crypto, privilege
-from portal.admin import extend_user_admin, manageable_users
+from portal.admin import CheckedAutocompleteMixin, extend_user_admin, manageable_users
 from security_info import services
 from security_info.app_passwords.passwords import LABEL as APP_PASSWORD
 from security_info.models import AppPassword, Method, SecurityQuestion, TemporaryAccessPass
@@ -163,7 +163,7 @@ class AppPasswordAdmin(PrivilegedRowsMixin, admin.ModelAdmin):
 
 
 @admin.register(TemporaryAccessPass)
-class TemporaryAccessPassAdmin(PrivilegedRowsMixin, admin.ModelAdmin):
+class TemporaryAccessPassAdmin(CheckedAutocompleteMixin, PrivilegedRowsMixin, admin.ModelAdmin):
     """Issue a pass with "Add"; it is shown once on the next page. Issued passes are
     read-only: issue a new one to replace it, or delete it."""
 

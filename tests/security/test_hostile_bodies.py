@@ -169,38 +169,11 @@ class KnownDefect:
 
 # Each is a fix for the code it names, outside these suites.
 KNOWN_DEFECTS = [
-    # check_strength reads request.body after the CSRF check has read a multipart body as a
-    # form; it would read its JSON with portal.http.json_object.
-    *(
-        KnownDefect(frozenset({"password:strength"}), visitor, re.compile("RawPostDataException"))
-        for visitor in ("signed_in", "sudo")
-    ),
-    # Django's admin autocomplete widget (the user and organization of a membership and of a
-    # Temporary Access Pass) looks submitted ids up unchecked when it shows the form again.
+    # On SQLite, an id beyond 64 bits overflows the "id IN (...)" with which Django's
+    # ModelMultipleChoiceField checks a choice of groups or permissions (staff only; PostgreSQL
+    # answers with the form's message).
     KnownDefect(
-        frozenset(
-            {
-                "admin:organizations_membership_add",
-                "admin:organizations_membership_change",
-                "admin:security_info_temporaryaccesspass_add",
-            }
-        ),
-        "staff",
-        re.compile("ValueError: Field 'id' expected a number"),
-    ),
-    # On SQLite, an id beyond 64 bits overflows the "id IN (...)" with which the admin checks a
-    # choice of groups or permissions, or its autocomplete widget looks a user up.
-    KnownDefect(
-        frozenset(
-            {
-                "admin:auth_group_add",
-                "admin:auth_group_change",
-                "admin:portal_user_change",
-                "admin:organizations_membership_add",
-                "admin:organizations_membership_change",
-                "admin:security_info_temporaryaccesspass_add",
-            }
-        ),
+        frozenset({"admin:auth_group_add", "admin:auth_group_change", "admin:portal_user_change"}),
         "staff",
         re.compile("OverflowError: Python int too large to convert to SQLite INTEGER"),
         database="sqlite",

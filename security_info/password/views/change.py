@@ -7,8 +7,6 @@ Temporary Access Pass still gives the current password: the pass proves who hold
 that they know the password.
 """
 
-import json
-
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -21,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import ratelimits
 from portal.authentication import first_factor
-from portal.http import PortalRequest
+from portal.http import PortalRequest, UnreadableBody, json_object
 from portal.sudo import has_second_factor, is_recent, verify_url
 from security_info.password import passwords, strength
 from security_info.password.apps import MUST_CHANGE_PASSWORD_SESSION_KEY
@@ -99,8 +97,8 @@ def check_strength(request: PortalRequest) -> JsonResponse:
     """Answer {"password": "..."} with its score, zxcvbn's advice and the rules it breaks."""
     ratelimits.consume(request, "strength_check")
     try:
-        password = json.loads(request.body)["password"]
-    except (ValueError, RecursionError, TypeError, KeyError):
+        password = json_object(request).get("password")
+    except UnreadableBody:
         password = None
     if not isinstance(password, str):
         return JsonResponse({"error": _('Send {"password": "…"} as JSON.')}, status=400)
