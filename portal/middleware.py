@@ -1,3 +1,4 @@
+import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -14,8 +15,10 @@ from portal import sessions
 from portal.browsers import Support, parse_user_agent
 from portal.http import wants_json
 from portal.interrupts import pending_interrupt
-from portal.ratelimits import RateLimited
-from portal.views import too_many_requests
+from portal.ratelimits import LimitsUnavailable, RateLimited
+from portal.views import temporarily_unavailable, too_many_requests
+
+logger = logging.getLogger(__name__)
 
 SUPPORTED_BROWSER_NAMES = ("Microsoft Edge", "Google Chrome", "Mozilla Firefox", "Apple Safari")
 # Not pages: load balancers and API clients get their answer whatever they call themselves.
@@ -147,6 +150,9 @@ class RateLimitMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, RateLimited):
             return too_many_requests(request, exception)
+        if isinstance(exception, LimitsUnavailable):
+            logger.error("rate limits unavailable: %s", exception)
+            return temporarily_unavailable(request)
         return None
 
 

@@ -18,6 +18,8 @@ import hashlib
 import ipaddress
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -26,11 +28,21 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 from limits import RateLimitItem, RateLimitItemPerSecond, storage, strategies
+from limits.errors import StorageError
 
 from portal.http import client_ip
 
 _UNITS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
 _SCOPES = ("ip", "key", "user", "ipkey")
+
+
+# Seconds to wait for Redis: a hung cache must cost a request a second, not a worker.
+STORAGE_TIMEOUT = 1.0
+
+
+class LimitsUnavailable(Exception):
+    """The counts cannot be read (Redis is unreachable): nothing limited may go ahead, so the
+    request is answered "temporarily unavailable" (503) rather than let through unlimited."""
 
 
 class RateLimited(Exception):
@@ -92,14 +104,15 @@ def consume(request: HttpRequest, action: str, key: str | None = None, *, dry_ru
             continue
         if rate.amount == 0:
             raise RateLimited(action, rate.seconds)
-        allowed = (
-            _limiter().test(rate.item, action, rate.scope, identity)
-            if dry_run
-            else _limiter().hit(rate.item, action, rate.scope, identity)
-        )
-        if not allowed:
-            stats = _limiter().get_window_stats(rate.item, action, rate.scope, identity)
-            raise RateLimited(action, max(1, math.ceil(stats.reset_time - time.time())))
+        with _storage_errors(action):
+            allowed = (
+                _limiter().test(rate.item, action, rate.scope, identity)
+                if dry_run
+                else _limiter().hit(rate.item, action, rate.scope, identity)
+            )
+            if not allowed:
+                stats = _limiter().get_window_stats(rate.item, action, rate.scope, identity)
+                raise RateLimited(action, max(1, math.ceil(stats.reset_time - time.time())))
 
 
 def clear(request: HttpRequest, action: str, key: str | None = None) -> None:
@@ -107,7 +120,24 @@ def clear(request: HttpRequest, action: str, key: str | None = None) -> None:
     for rate in rates(action):
         identity = _identity(request, rate.scope, key)
         if identity is not None and rate.amount:
-            _limiter().clear(rate.item, action, rate.scope, identity)
+            with _storage_errors(action):
+                _limiter().clear(rate.item, action, rate.scope, identity)
+
+
+def available() -> bool:
+    """Tell whether the counts can be read and written (for the health check)."""
+    try:
+        return bool(_limiter().storage.check())
+    except StorageError:
+        return False
+
+
+@contextmanager
+def _storage_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except StorageError as e:
+        raise LimitsUnavailable(f"{action}: the rate-limit counts cannot be reached") from e
 
 
 def reset_all() -> None:
@@ -176,5 +206,12 @@ def _network(ip: str | None) -> str:
 
 @cache
 def _limiter() -> strategies.MovingWindowRateLimiter:
-    uri = settings.REDIS_URL or "memory://"
-    return strategies.MovingWindowRateLimiter(storage.storage_from_string(uri))
+    if not settings.REDIS_URL:
+        return strategies.MovingWindowRateLimiter(storage.storage_from_string("memory://"))
+    redis = storage.storage_from_string(
+        settings.REDIS_URL,
+        wrap_exceptions=True,  # any Redis failure is a StorageError
+        socket_connect_timeout=STORAGE_TIMEOUT,
+        socket_timeout=STORAGE_TIMEOUT,
+    )
+    return strategies.MovingWindowRateLimiter(redis)

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -13,6 +15,8 @@ from portal.delivery import recent_outbox
 from portal.http import PortalRequest, safe_next, wants_json
 from portal.navigation import portal_pages
 from portal.ratelimits import RateLimited
+
+UNAVAILABLE_RETRY_AFTER = 30  # seconds: how soon to try again while a dependency is down
 
 # The directory attributes on the profile card, in the order the organization's directory
 # lists them. The organization manages them; the user only reads them.
@@ -79,13 +83,37 @@ def dismiss_browser_notice(request) -> HttpResponse:
 @never_cache
 @require_GET
 def health(request) -> HttpResponse:
-    """Answer load balancers: 200 when the database answers, 503 when it does not."""
+    """Answer load balancers: 200 when the database, the cache and the rate-limit counts
+    answer; 503 naming what does not (never how it failed)."""
+    down = [name for name, answers in _DEPENDENCIES if not answers()]
+    if down:
+        body = "".join(f"{name} unavailable\n" for name in down)
+        return HttpResponse(body, status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+def _database_answers() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception:  # any database failure means "not ready", whatever its kind
-        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
-    return HttpResponse("ok\n", content_type="text/plain")
+        return False
+    return True
+
+
+def _cache_answers() -> bool:
+    try:
+        cache.set("portal:health", "ok", 10)
+        return cache.get("portal:health") == "ok"
+    except Exception:  # any cache failure means "not ready", whatever its kind
+        return False
+
+
+_DEPENDENCIES = (
+    ("database", _database_answers),
+    ("cache", _cache_answers),
+    ("rate limits", ratelimits.available),
+)
 
 
 @never_cache
@@ -96,6 +124,22 @@ def outbox(request: HttpRequest) -> HttpResponse:
     if not settings.DEV_OUTBOX:
         raise Http404
     return render(request, "portal/outbox.html", {"messages_sent": recent_outbox()})
+
+
+def temporarily_unavailable(request: HttpRequest) -> HttpResponse:
+    """Say that a part the portal needs (the rate-limit counts) is down for now: 503, as a
+    page or as JSON. Not a view: RateLimitMiddleware answers LimitsUnavailable with it."""
+    message = _("This is temporarily unavailable. Try again in a minute or two.")
+    if wants_json(request):
+        response: HttpResponse = JsonResponse(
+            {"error": "unavailable", "message": message, "retry_after": UNAVAILABLE_RETRY_AFTER},
+            status=503,
+        )
+    else:
+        response = render(request, "503.html", {"message": message}, status=503)
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def too_many_requests(request: HttpRequest, limit: RateLimited) -> HttpResponse:
