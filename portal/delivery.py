@@ -69,13 +69,17 @@ class TwilioSender:
 
     def __init__(self) -> None:
         # Imported here: the Twilio library takes long to load, and only this backend needs it.
+        from twilio.http.http_client import TwilioHttpClient  # noqa: PLC0415 (see above)
         from twilio.rest import Client  # noqa: PLC0415
 
-        http_client = None
+        # A provider that hangs fails the send after TWILIO_TIMEOUT instead of holding on.
+        http_client = TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT)
         if settings.TWILIO_API_BASE:
             from portal.twilio_http import LocalTwilioHttpClient  # noqa: PLC0415 (Twilio, see above)
 
-            http_client = LocalTwilioHttpClient(settings.TWILIO_API_BASE)
+            http_client = LocalTwilioHttpClient(
+                settings.TWILIO_API_BASE, timeout=settings.TWILIO_TIMEOUT
+            )
         self.client = Client(
             settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client
         )

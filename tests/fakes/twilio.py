@@ -14,6 +14,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import urllib.parse
 import uuid
 from collections import deque
@@ -64,6 +65,7 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.requests: list[RecordedRequest] = []
         self._failures: deque[tuple[int, dict]] = deque()
+        self.hang_seconds = 0.0  # how long every answer waits, to stand for a hung provider
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -214,6 +216,7 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             self._answer()
 
         def _answer(self) -> None:
+            time.sleep(fake.hang_seconds)
             length = int(self.headers.get("Content-Length") or 0)
             status, payload = fake.answer(
                 self.command, self.path, self.headers, self.rfile.read(length)

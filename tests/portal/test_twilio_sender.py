@@ -5,6 +5,7 @@ import http.client
 import io
 import json
 import logging
+import time
 
 import pytest
 from django.core.management import call_command
@@ -74,6 +75,17 @@ def test_twilio_being_unreachable_is_a_failed_delivery(twilio):
 
     with pytest.raises(delivery.DeliveryFailed):
         delivery.place_call("+14255550100", "Your verification code is 1 2 3 4 5 6.")
+
+
+def test_a_hung_twilio_fails_the_send_after_the_timeout(twilio, settings):
+    settings.TWILIO_TIMEOUT = 1
+    delivery._sender.cache_clear()
+    twilio.hang_seconds = 3
+    started = time.monotonic()
+    with pytest.raises(delivery.DeliveryFailed):
+        delivery.send_text("+447400123456", "Your verification code is 123456")
+    assert time.monotonic() - started < 2.5
+    twilio.hang_seconds = 0
 
 
 def test_neither_a_sent_nor_a_refused_text_logs_its_body(twilio, caplog):
