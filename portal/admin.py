@@ -48,6 +48,32 @@ class CheckedAutocompleteMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
+class PrivilegedTargetMixin:
+    """For the admin of anything that is, or belongs to, a user: an admin account's are deleted
+    only by someone who may manage how admins sign in (portal/privilege.py)."""
+
+    def target_user(self, obj):
+        """The user the row is about (methods, passes and app passwords: its owner)."""
+        return obj.user
+
+    def may_manage(self, request, obj) -> bool:
+        return obj is None or privilege.may_manage_authentication(
+            request.user, self.target_user(obj)
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self.may_manage(request, obj)  # type: ignore[misc]
+
+    def get_deleted_objects(self, objs, request):
+        """Refuse a bulk delete that includes what the actor may not manage."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(  # type: ignore[misc]
+            objs, request
+        )
+        if not all(self.may_manage(request, obj) for obj in objs):
+            perms_needed = {*perms_needed, _("admin accounts")}
+        return deleted, model_count, perms_needed, protected
+
+
 ROLE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
 
 
@@ -64,7 +90,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(PrivilegedTargetMixin, BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     list_display = [
@@ -130,21 +156,12 @@ class UserAdmin(BaseUserAdmin):
             readonly += ROLE_FIELDS
         return readonly
 
+    def target_user(self, obj):
+        return obj
+
     def has_change_permission(self, request, obj=None) -> bool:
         """Whoever may edit an admin account (its address, say) could take it over."""
-        allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or privilege.may_manage_authentication(request.user, obj))
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or privilege.may_manage_authentication(request.user, obj))
-
-    def get_deleted_objects(self, objs, request):
-        """Refuse a bulk delete that includes an admin account the actor may not manage."""
-        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        if any(not privilege.may_manage_authentication(request.user, user) for user in objs):
-            perms_needed = {*perms_needed, _("admin accounts")}
-        return deleted, model_count, perms_needed, protected
+        return super().has_change_permission(request, obj) and self.may_manage(request, obj)
 
     @admin.display(description=gettext_lazy("name"), ordering="display_name")
     def name(self, user: User) -> str:

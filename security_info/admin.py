@@ -16,8 +16,13 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from portal import crypto, privilege
-from portal.admin import CheckedAutocompleteMixin, extend_user_admin, manageable_users
+from portal import crypto
+from portal.admin import (
+    CheckedAutocompleteMixin,
+    PrivilegedTargetMixin,
+    extend_user_admin,
+    manageable_users,
+)
 from security_info import services
 from security_info.app_passwords.passwords import LABEL as APP_PASSWORD
 from security_info.models import AppPassword, Method, SecurityQuestion, TemporaryAccessPass
@@ -57,25 +62,6 @@ def _report_reregistration(model_admin, request, count: int) -> None:
     )
 
 
-class PrivilegedRowsMixin:
-    """Rows that belong to a user (methods, app passwords, passes): an admin account's are
-    deleted only by someone who may manage how admins sign in (portal/privilege.py)."""
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        allowed = super().has_delete_permission(request, obj)  # type: ignore[misc]
-        return allowed and (
-            obj is None or privilege.may_manage_authentication(request.user, obj.user)
-        )
-
-    def get_deleted_objects(self, objs, request):
-        deleted, model_count, perms_needed, protected = super().get_deleted_objects(  # type: ignore[misc]
-            objs, request
-        )
-        if any(not privilege.may_manage_authentication(request.user, o.user) for o in objs):
-            perms_needed = {*perms_needed, _("admin accounts")}
-        return deleted, model_count, perms_needed, protected
-
-
 class MethodInline(admin.TabularInline):
     """A user's methods, for the user admin: what they are, never their secrets."""
 
@@ -93,7 +79,7 @@ class MethodInline(admin.TabularInline):
 
 
 @admin.register(Method)
-class MethodAdmin(PrivilegedRowsMixin, admin.ModelAdmin):
+class MethodAdmin(PrivilegedTargetMixin, admin.ModelAdmin):
     list_display = ["user", "kind", "detail", "is_default", "created_at", "last_used_at"]
     list_filter = ["kind", "is_default"]
     search_fields = ["user__email", "name", "phone", "email"]
@@ -137,7 +123,7 @@ class SecurityQuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AppPassword)
-class AppPasswordAdmin(PrivilegedRowsMixin, admin.ModelAdmin):
+class AppPasswordAdmin(PrivilegedTargetMixin, admin.ModelAdmin):
     """App passwords can be looked at and deleted, never made or changed here."""
 
     list_display = ["name", "user", "created_at", "last_used_at"]
@@ -163,7 +149,7 @@ class AppPasswordAdmin(PrivilegedRowsMixin, admin.ModelAdmin):
 
 
 @admin.register(TemporaryAccessPass)
-class TemporaryAccessPassAdmin(CheckedAutocompleteMixin, PrivilegedRowsMixin, admin.ModelAdmin):
+class TemporaryAccessPassAdmin(CheckedAutocompleteMixin, PrivilegedTargetMixin, admin.ModelAdmin):
     """Issue a pass with "Add"; it is shown once on the next page. Issued passes are
     read-only: issue a new one to replace it, or delete it."""
 

@@ -77,7 +77,7 @@ def test_the_account_locks_after_the_cap_and_the_user_is_told(
     assert SignInEvent.objects.filter(user=alice, reason="locked_out").exists()
 
 
-def test_a_locked_account_gets_no_codes_sent(alice, settings):
+def test_a_locked_account_gets_no_codes_sent(alice):
     add_phone(alice, "+447400123456")
     SecondFactorFailures.objects.create(user=alice, failures=100, locked_at="2026-01-01T00:00Z")
     client = browser(HOME)
@@ -95,7 +95,7 @@ def test_a_right_code_starts_the_count_again(alice, app):
     assert not SecondFactorFailures.objects.filter(user=alice).exists()
 
 
-def test_a_new_password_lifts_the_lock(alice_client, alice, admin_user):
+def test_a_new_password_lifts_the_lock(alice, admin_user):
     SecondFactorFailures.objects.create(user=alice, failures=100, locked_at="2026-01-01T00:00Z")
     admin = Client()
     admin.force_login(admin_user)
