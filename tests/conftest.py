@@ -51,6 +51,9 @@ def _fast_and_clean(settings):
     }
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     settings.RESET_SEND_SECONDS = 0  # the tests of the reset's timing set their own
+    # Counts in this process's memory, whatever a test before pointed the limiter at: a Redis
+    # limiter left behind would share its counts with every other run on the machine.
+    ratelimits._limiter.cache_clear()
     cache.clear()  # nothing cached may leak between tests
     ratelimits.reset_all()  # nor any rate-limit count
     yield
