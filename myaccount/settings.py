@@ -364,13 +364,15 @@ elif DEBUG:
 else:
     raise ImproperlyConfigured("SMTP_HOST is required when DEBUG is off: mail carries resets")
 
-# Tasks (codes by text, call and mail; notifications): run inline by default. Production
-# can use django-tasks-db and `manage.py db_worker` by setting TASKS_BACKEND.
+# Tasks (codes by text, call and mail; notices): run inline by default, so a send is tried once,
+# in the request. Production sets TASKS_BACKEND=django_tasks_db.DatabaseBackend and runs
+# `manage.py worker`: sends are retried with backoff, a queue per channel (see portal.delivery).
 TASKS = {
     "default": {
         "BACKEND": os.environ.get(
             "TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
-        )
+        ),
+        "QUEUES": ["default", "phone", "mail"],
     }
 }
 

@@ -60,5 +60,6 @@ urlpatterns = [
     path("api/", include("security_info.app_passwords.api_urls")),
     path("admin/", admin.site.urls),
     path("health/", portal_views.health, name="health"),
+    path("health/worker/", portal_views.worker_health, name="worker_health"),
     path("", include("portal.urls")),
 ]

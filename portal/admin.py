@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from portal import privilege
-from portal.models import User
+from portal.models import Delivery, User, WorkerHeartbeat
 
 
 class CheckedAutocompleteSelect(AutocompleteSelect):
@@ -209,3 +209,55 @@ def extend_user_admin(
     """Add a page app's inlines and actions (admin.action functions) to the user admin."""
     UserAdmin.inlines = [*UserAdmin.inlines, *inlines]
     UserAdmin.actions = [*UserAdmin.actions, *actions]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record the portal writes and admins only read."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    """Every text, call and mail the portal sent or tried to: what failed, and why."""
+
+    list_display = [
+        "created_at",
+        "channel",
+        "purpose",
+        "recipient",
+        "status",
+        "reason",
+        "attempts",
+        "finished_at",
+    ]
+    list_filter = ["status", "reason", "channel", "purpose"]
+    search_fields = ["recipient", "user__email"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+    fields = [
+        "user",
+        "channel",
+        "purpose",
+        "recipient",
+        "status",
+        "reason",
+        "detail",
+        "attempts",
+        "created_at",
+        "attempt_started_at",
+        "next_attempt_at",
+        "give_up_at",
+        "finished_at",
+    ]  # never the sealed message
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
+    """The task workers that are running, and when each was last seen."""
+
+    list_display = ["worker_id", "queues", "hostname", "pid", "started_at", "seen_at"]

@@ -1,3 +1,4 @@
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -139,3 +140,99 @@ class User(AbstractBaseUser, PermissionsMixin):
             return (self.given_name[0] + self.surname[0]).upper()
         words = [w for w in self.name.replace("@", " ").replace(".", " ").split() if w]
         return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+class Delivery(models.Model):
+    """One message we owe someone (a code, a notice), and what became of it.
+
+    The message itself is sealed with the field key and kept only until it is sent or given
+    up on; the row stays as the record: to whom, by which channel, how many attempts, and
+    why it failed. portal.delivery writes it; the page that asked for the send reads it.
+    """
+
+    class Channel(models.TextChoices):
+        TEXT = "text", _("Text message")
+        CALL = "call", _("Phone call")
+        MAIL = "mail", _("Email")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be sent")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    class Reason(models.TextChoices):
+        NONE = "", _("—")
+        UNREACHABLE = "unreachable", _("Provider not answering")
+        REJECTED = "rejected", _("Provider refused the recipient")
+        NOT_CONFIGURED = "not_configured", _("Channel not set up")
+        EXPIRED = "expired", _("Could not be sent in time")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel)
+    # What it is for, in words for admins ("sign-in code", "security notice").
+    purpose = models.CharField(_("purpose"), max_length=64)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    # Who to tell when it fails for good (see portal.delivery.delivery_failed).
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    sealed_message = models.TextField(blank=True)
+    # Rate-limit counts to give back if it fails (hashed keys only, see portal.ratelimits).
+    charges = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status, default=Status.QUEUED, db_index=True
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason, blank=True)
+    # What the provider said, for admins: an error class and code, never the message.
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    attempt_started_at = models.DateTimeField(_("last attempt started"), null=True, blank=True)
+    give_up_at = models.DateTimeField(_("give up at"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at"]
+        indexes = [
+            # The worker's sweep: what is due or stuck, among the few unfinished rows.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status__in=["queued", "sending"]),
+                name="portal_delivery_unfinished",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.recipient}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.SENT, self.Status.FAILED}
+
+
+class WorkerHeartbeat(models.Model):
+    """A task worker process that is alive: it touches its row while it runs."""
+
+    worker_id = models.CharField(_("worker"), max_length=64, primary_key=True)
+    queues = models.CharField(_("queues"), max_length=200)
+    hostname = models.CharField(_("host"), max_length=200)
+    pid = models.PositiveIntegerField(_("process"))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    seen_at = models.DateTimeField(_("last seen"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("worker")
+        verbose_name_plural = _("workers")
+        ordering = ["-seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hostname}:{self.pid} ({self.queues})"

@@ -29,6 +29,7 @@ from django.http import HttpRequest
 from django.utils.translation import ngettext
 from limits import RateLimitItem, RateLimitItemPerSecond, storage, strategies
 from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage
 
 from portal.http import client_ip
 
@@ -89,7 +90,9 @@ class Rate:
         return RateLimitItemPerSecond(self.amount, self.seconds)
 
 
-def consume(request: HttpRequest, action: str, key: str | None = None, *, dry_run=False) -> None:
+def consume(
+    request: HttpRequest, action: str, key: str | None = None, *, dry_run=False
+) -> list[str]:
     """Count one attempt at `action`, or raise RateLimited if one of its rates is used up.
 
     A "key" rate counts per `key`, an "ipkey" rate per `key` from this client address, and a
@@ -97,7 +100,12 @@ def consume(request: HttpRequest, action: str, key: str | None = None, *, dry_ru
     account from guessing should be "ipkey" (or keyed on a side of the account, see
     signins.services.account_side): a plain "key" rate is one strangers can use up against the
     account's owner. With `dry_run`, nothing is counted: only whether an attempt would be refused.
+
+    Return the counts taken for the person rather than for the client address (their "key",
+    "user" and "ipkey" rates), as hashed keys `refund()` can give back: an attempt that failed
+    on our side (a send the provider never took) should not cost them one.
     """
+    charges = []
     for rate in rates(action):
         identity = _identity(request, rate.scope, key)
         if identity is None:
@@ -113,6 +121,27 @@ def consume(request: HttpRequest, action: str, key: str | None = None, *, dry_ru
             if not allowed:
                 stats = _limiter().get_window_stats(rate.item, action, rate.scope, identity)
                 raise RateLimited(action, max(1, math.ceil(stats.reset_time - time.time())))
+        if rate.scope != "ip" and not dry_run:
+            charges.append(rate.item.key_for(action, rate.scope, identity))
+    return charges
+
+
+def refund(charges: list[str]) -> None:
+    """Give back counts that `consume()` took: the newest attempt under each key is removed.
+
+    The moving window keeps one timestamp per attempt, newest first, in a Redis list (or this
+    process's memory); `limits` has no call for taking one back, so this does it on the two
+    storages this module configures. A count that has expired meanwhile is left alone.
+    """
+    storage_ = _limiter().storage
+    for charge in charges:
+        if isinstance(storage_, RedisStorage):
+            with _storage_errors("refund"):
+                storage_.get_connection().lpop(storage_.prefixed_key(charge))  # type: ignore[attr-defined]
+        elif isinstance(storage_, MemoryStorage):
+            with storage_.locks[charge]:
+                if events := storage_.events.get(charge):
+                    events.pop(0)
 
 
 def clear(request: HttpRequest, action: str, key: str | None = None) -> None:

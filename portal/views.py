@@ -2,16 +2,22 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import ratelimits
+from portal import delivery, ratelimits, worker
 from portal.context_processors import BROWSER_NOTICE_COOKIE, browser_notice_key
-from portal.delivery import recent_outbox
 from portal.http import PortalRequest, safe_next, wants_json
 from portal.navigation import portal_pages
 from portal.ratelimits import RateLimited
@@ -116,6 +122,36 @@ _DEPENDENCIES = (
 )
 
 
+@login_not_required
+@never_cache
+@require_GET
+def worker_health(request) -> HttpResponse:
+    """Answer the worker's monitor: 200 when a live worker serves every queue and nothing due
+    waits on one; 503 naming what is wrong. Apart from /health/, so a stopped worker does not
+    take the web servers out of the load balancer."""
+    if not _database_answers():
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    if problems := worker.health():
+        body = "".join(f"{problem} unavailable\n" for problem in problems)
+        return HttpResponse(body, status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@login_not_required  # the second step of signing in waits on its code too
+@never_cache
+def delivery_status(request: HttpRequest, pk) -> HttpResponse:
+    """How a send this session asked for is going, for the page waiting on it to update.
+    Someone else's, or none, is 404 whatever the method."""
+    found = delivery.for_session(request, pk)
+    if found is None:
+        raise Http404
+    if request.method not in {"GET", "HEAD"}:
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return JsonResponse(
+        {"status": found.status, "attempts": found.attempts, "finished": found.finished}
+    )
+
+
 @never_cache
 @login_not_required  # codes are read here before the sign-in is finished
 @require_GET
@@ -123,7 +159,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     """The development outbox: texts and calls the console sender "sent" (DEBUG only)."""
     if not settings.DEV_OUTBOX:
         raise Http404
-    return render(request, "portal/outbox.html", {"messages_sent": recent_outbox()})
+    return render(request, "portal/outbox.html", {"messages_sent": delivery.recent_outbox()})
 
 
 def temporarily_unavailable(request: HttpRequest) -> HttpResponse:

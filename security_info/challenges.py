@@ -8,10 +8,13 @@ is kept; it expires, and a challenge dies after MAX_ATTEMPTS wrong codes.
 import time
 from dataclasses import asdict, dataclass, field
 
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from portal import crypto, delivery, ratelimits
-from signins.services import side_key
+from portal.models import Delivery
+from signins.services import side_key, sign_in_reference
 
 CODE_LIFETIME = 10 * 60
 RESEND_AFTER = 30  # seconds before "send again" works
@@ -58,6 +61,7 @@ class Challenge:
     sent_at: float = 0.0
     attempts: int = 0
     extra: dict = field(default_factory=dict)
+    delivery_id: str = ""  # the portal.delivery record of the send, for its state
 
     @property
     def expired(self) -> bool:
@@ -89,36 +93,115 @@ def send(request, challenge: Challenge) -> Challenge:
     """Send a fresh code for the challenge and keep it in the session.
 
     Refuse (SendRefused) when a code went out less than RESEND_AFTER seconds ago for the same
-    purpose and destination, or when the provider fails; raise RateLimited when too many went
-    out (per user, per destination, per IP). In every such case the previous challenge stays
-    as it was.
+    purpose and destination (unless that send failed), or when the send failed already (the
+    inline backend, a refused number); raise RateLimited when too many went out (per user,
+    per destination, per IP). In every such case the previous challenge stays as it was.
+    With a queue, the send goes on after this returns: `send_state()` follows it.
     """
     previous = current(request, challenge.purpose)
-    if previous and previous.destination == challenge.destination and not previous.can_resend:
+    if (
+        previous
+        and previous.destination == challenge.destination
+        and not previous.can_resend
+        and send_state(request, previous) != FAILED  # a send that failed can be asked again
+    ):
         raise SendRefused(
             _("A code was just sent. You can ask for another in %(seconds)s seconds.")
             % {"seconds": previous.resend_in}
         )
     # Per user and per IP, and per destination against toll fraud (SMS pumping); split by the
-    # side of the account asking, so sends from elsewhere cannot use up the user's own.
+    # side of the account asking, so sends from elsewhere cannot use up the user's own. What
+    # they count for the person is given back if the send fails (see portal.delivery).
     user_id = challenge.user_id
-    ratelimits.consume(request, "send_code", key=side_key(f"user:{user_id}", user_id, request))
+    charges = ratelimits.consume(
+        request, "send_code", key=side_key(f"user:{user_id}", user_id, request)
+    )
     destination = challenge.destination.lower()
-    ratelimits.consume(request, "send_code_to", key=side_key(destination, user_id, request))
+    charges += ratelimits.consume(
+        request, "send_code_to", key=side_key(destination, user_id, request)
+    )
     code = crypto.random_code()
     try:
-        _deliver(challenge, code)
-    except delivery.DeliveryFailed:
-        raise SendRefused(
-            _(
-                "We could not send the code right now. Try again in a few minutes, or use another method."
-            )
-        ) from None
+        sent = _deliver(request, challenge, code, charges)
+    except delivery.DeliveryFailed as e:
+        raise SendRefused(refusal(e.delivery)) from None
     challenge.digest = crypto.digest(code, f"challenge:{challenge.purpose}")
     challenge.sent_at = time.time()
     challenge.attempts = 0
+    challenge.delivery_id = str(sent.pk)
     request.session[_session_key(challenge.purpose)] = asdict(challenge)
     return challenge
+
+
+# How the send of a challenge's code is going, for the pages that wait on it.
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+def send_state(request, challenge: Challenge | None) -> str:
+    """PENDING (queued, being sent, or waiting to be tried again), SENT (the provider took
+    it) or FAILED; "" without a challenge."""
+    if challenge is None:
+        return ""
+    return _state(challenge, _delivery_of(request, challenge))
+
+
+def send_status(request, challenge: Challenge | None, to: str = "") -> dict | None:
+    """What a page says about the code's send while it is not known to have gone out: its
+    state, the words (naming `to`, the destination as the page shows it), and where a script
+    can follow it. None once sent (the page's prompt says so) or without a challenge."""
+    if challenge is None:
+        return None
+    found = _delivery_of(request, challenge)
+    state = _state(challenge, found)
+    if state == SENT:
+        return None
+    if state == FAILED:
+        message = refusal(found)
+    elif found is not None and found.attempts and found.reason:
+        message = format_html(
+            _(
+                "We could not reach the service that sends codes yet. We are still trying to "
+                "send yours to {to}; this can take a few minutes. You can also choose another way."
+            ),
+            to=format_html("<strong>{}</strong>", to or challenge.destination),
+        )
+    else:
+        message = format_html(
+            _("Sending a code to {to}…"),
+            to=format_html("<strong>{}</strong>", to or challenge.destination),
+        )
+    return {
+        "state": state,
+        "message": message,
+        "url": reverse("portal:delivery_status", args=[challenge.delivery_id]),
+    }
+
+
+def _delivery_of(request, challenge: Challenge) -> Delivery | None:
+    return delivery.for_session(request, challenge.delivery_id) if challenge.delivery_id else None
+
+
+def _state(challenge: Challenge, found: Delivery | None) -> str:
+    if not challenge.delivery_id:  # kept in a session from before deliveries were recorded
+        return SENT
+    if found is None or found.status == Delivery.Status.FAILED:
+        return FAILED
+    return SENT if found.status == Delivery.Status.SENT else PENDING
+
+
+def refusal(failed: Delivery | None) -> str:
+    """Why a code did not go out, and what to do, in the person's words."""
+    reason = failed.reason if failed is not None else ""
+    if reason == Delivery.Reason.REJECTED:
+        return _(
+            "The code could not be delivered there. Check the number or address, or use "
+            "another method."
+        )
+    if reason == Delivery.Reason.NOT_CONFIGURED:
+        return _("Codes cannot be sent this way right now. Use another method.")
+    return _(
+        "We could not send the code right now. Try again in a few minutes, or use another method."
+    )
 
 
 def check(request, purpose: str, code: str) -> Challenge:
@@ -142,9 +225,24 @@ def check(request, purpose: str, code: str) -> Challenge:
     raise InvalidCode(_("That code is not right. Check it and try again."))
 
 
-def _deliver(challenge: Challenge, code: str) -> None:
+PURPOSES = {
+    "sign_in": "sign-in code",
+    "sudo": "verification code",
+    "register": "registration code",
+    "reset": "password reset code",
+}
+
+
+def _deliver(request, challenge: Challenge, code: str, charges: list[str]) -> Delivery:
+    about = {
+        "purpose": PURPOSES.get(challenge.purpose, challenge.purpose),
+        "user": challenge.user_id,
+        "request": request,
+        "charges": charges,
+        "reference": _reference(request, challenge),
+    }
     if challenge.channel == EMAIL:
-        delivery.send_mail(
+        return delivery.send_mail(
             challenge.destination,
             _("Your verification code"),
             _(
@@ -152,15 +250,22 @@ def _deliver(challenge: Challenge, code: str) -> None:
                 "If you did not ask for it, you can ignore this message."
             )
             % {"code": code},
+            retry_for=delivery.CODE_RETRY_SECONDS,
+            **about,
         )
-    elif challenge.channel == SMS:
-        delivery.send_text(
-            challenge.destination, _("Your verification code is %(code)s") % {"code": code}
+    if challenge.channel == SMS:
+        return delivery.send_text(
+            challenge.destination, _("Your verification code is %(code)s") % {"code": code}, **about
         )
-    else:
-        spoken = " ".join(code)
-        delivery.place_call(
-            challenge.destination,
-            _("Hello. Your verification code is %(code)s.") % {"code": spoken},
-            extension=challenge.extension,
-        )
+    spoken = " ".join(code)
+    return delivery.place_call(
+        challenge.destination,
+        _("Hello. Your verification code is %(code)s.") % {"code": spoken},
+        extension=challenge.extension,
+        **about,
+    )
+
+
+def _reference(request, challenge: Challenge) -> str:
+    """The sign-in attempt a sign-in code belongs to, so a send that fails settles it."""
+    return sign_in_reference(request) if challenge.purpose == "sign_in" else ""

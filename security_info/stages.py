@@ -29,7 +29,13 @@ from security_info.challenges import SendRefused
 from security_info.methods import default_option, sign_in_options
 from security_info.models import Method
 from signins.models import SignInEvent
-from signins.services import record_failed_sign_in, sign_in_app
+from signins.services import (
+    begin_sign_in,
+    end_sign_in_attempt,
+    finish_second_step,
+    record_second_step_failure,
+    sign_in_app,
+)
 
 OPTION_SESSION_KEY = "security_info.sign_in.option"
 ERROR_SESSION_KEY = "security_info.sign_in.error"
@@ -68,6 +74,14 @@ class SecondFactorStage(LoginStage):
         option = default_option(sign_in_options(Method.objects.filter(user=user), policy), policy)
         if option is None:  # nothing to challenge with (see the register interrupt)
             return None, True
+        # The attempt is on record from here, as "interrupted" until its outcome is known.
+        begin_sign_in(
+            self.request,
+            user,
+            app=self.app,
+            method=first_factor(self.request, user) or "password",
+            second_factor=option.second_factor,
+        )
         if sign_in_locks.is_locked(user):  # no code goes out; the step says why and ends
             return redirect(self.urlname), True
         self.request.session[OPTION_SESSION_KEY] = option.key
@@ -88,16 +102,25 @@ class SecondFactorStage(LoginStage):
         """Return the stage if this session's sign-in waits on it, else None."""
         return paused_stage(request, cls.key)
 
+    @property
+    def app(self) -> SignInEvent.App:
+        return sign_in_app(self.request, self.login.redirect_url or "")
+
     def record_failure(self, reason: str, second_factor: str) -> None:
         """Write the failed attempt at the second step to the sign-in log."""
-        record_failed_sign_in(
+        record_second_step_failure(
             self.request,
             reason,  # type: ignore[arg-type]
             user=self.login.user,
-            app=sign_in_app(self.request, self.login.redirect_url or ""),
+            app=self.app,
             method=first_factor(self.request, self.login.user) or "password",
             second_factor=second_factor,
         )
+
+    def abort(self) -> HttpResponse:
+        """End the sign-in here; the attempt keeps what it has (interrupted, if nothing)."""
+        end_sign_in_attempt(self.request)
+        return super().abort()
 
     def refuse_if_locked(self) -> HttpResponse | None:
         """End the sign-in with the reason when the account's second step is locked."""
@@ -122,6 +145,7 @@ class SecondFactorStage(LoginStage):
         user = self.login.user
         sign_in_locks.register_success(user)
         record_factor(self.request, user, method="mfa", type=second_factor)
+        finish_second_step(self.request)
         self.request.session.pop(OPTION_SESSION_KEY, None)
         response = self.exit()
         days = authentication_policy(user).remember_browser_days

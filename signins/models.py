@@ -22,6 +22,8 @@ class SignInEvent(models.Model):
     class Result(models.TextChoices):
         SUCCESS = "success", _("Success")
         FAILURE = "failure", _("Failure")
+        # The password was right, and the second step was cancelled, abandoned or expired.
+        INTERRUPTED = "interrupted", _("Interrupted")
 
     class Reason(models.TextChoices):
         NONE = "", _("—")

@@ -46,7 +46,19 @@ def record_sign_in(
     method: str = "",
     second_factor: str = "",
 ) -> SignInEvent:
-    """Write one sign-in attempt with where it came from (IP, country, browser)."""
+    """Write one sign-in attempt with where it came from (IP, country, browser).
+
+    A success that ends an attempt begun at the second step (`begin_sign_in`) and finished
+    there settles that attempt's row instead: each attempt is one event.
+    """
+    if result == SignInEvent.Result.SUCCESS and user is not None:
+        attempt = request.session.get(ATTEMPT_SESSION_KEY) if hasattr(request, "session") else None
+        if attempt and attempt["user"] == user.pk and attempt["finished"]:
+            del request.session[ATTEMPT_SESSION_KEY]
+            if settled := _settle(
+                attempt["event"], result, method=method, second_factor=second_factor, app=app
+            ):
+                return settled
     # Headers and typed addresses are client input: control characters are dropped (a NUL
     # would even make PostgreSQL refuse the row).
     user_agent = _CONTROL_CHARACTERS.sub("", request.META.get("HTTP_USER_AGENT", ""))[:512]
@@ -69,6 +81,93 @@ def record_sign_in(
         device=browser.device,
         user_agent=user_agent,
     )
+
+
+# The sign-in attempt waiting at its second step in this session: {"event", "user", "finished"}.
+ATTEMPT_SESSION_KEY = "signins.attempt"
+REFERENCE_PREFIX = "sign_in:"
+
+
+def begin_sign_in(request: HttpRequest, user, *, app, method: str, second_factor: str) -> None:
+    """Record the attempt now that the password is right and a second step is asked for: as
+    "interrupted", which it stays if it goes no further (cancelled, abandoned, a code that
+    never comes). What happens next settles it: `record_second_step_failure`, or the success
+    `record_sign_in` writes once `finish_second_step` has marked it finished."""
+    event = record_sign_in(
+        request,
+        result=SignInEvent.Result.INTERRUPTED,
+        user=user,
+        app=app,
+        method=method,
+        second_factor=second_factor,
+    )
+    request.session[ATTEMPT_SESSION_KEY] = {"event": event.pk, "user": user.pk, "finished": False}
+
+
+def record_second_step_failure(
+    request: HttpRequest, reason: SignInEvent.Reason, *, user, app, method: str, second_factor: str
+) -> SignInEvent:
+    """Write a failure at the second step: the first settles the waiting attempt, any later
+    one (another wrong code) is an attempt of its own."""
+    attempt = request.session.get(ATTEMPT_SESSION_KEY)
+    if attempt and attempt["user"] == user.pk and not attempt["finished"]:
+        del request.session[ATTEMPT_SESSION_KEY]
+        if settled := _settle(
+            attempt["event"],
+            SignInEvent.Result.FAILURE,
+            reason=reason,
+            method=method,
+            second_factor=second_factor,
+            app=app,
+        ):
+            return settled
+        # A send that failed at once has settled it already (settle_failed_send): the same
+        # failure, not another attempt.
+        if same := SignInEvent.objects.filter(
+            pk=attempt["event"], result=SignInEvent.Result.FAILURE, reason=reason
+        ).first():
+            return same
+    return record_failed_sign_in(
+        request, reason, user=user, app=app, method=method, second_factor=second_factor
+    )
+
+
+def finish_second_step(request: HttpRequest) -> None:
+    """Mark the waiting attempt as passed: the success recorded next settles it."""
+    if attempt := request.session.get(ATTEMPT_SESSION_KEY):
+        request.session[ATTEMPT_SESSION_KEY] = {**attempt, "finished": True}
+
+
+def end_sign_in_attempt(request: HttpRequest) -> None:
+    """Leave the waiting attempt as it is (cancelled): a later sign-in is another attempt."""
+    request.session.pop(ATTEMPT_SESSION_KEY, None)
+
+
+def sign_in_reference(request: HttpRequest) -> str:
+    """Name the waiting attempt for a send made for it (portal.delivery's `reference`), so a
+    send that fails for good settles it as "send failed"; "" when there is none."""
+    attempt = request.session.get(ATTEMPT_SESSION_KEY)
+    if not attempt or attempt["finished"]:
+        return ""
+    return f"{REFERENCE_PREFIX}{attempt['event']}"
+
+
+def settle_failed_send(sender, delivery, **kwargs) -> None:
+    """portal.delivery gave up on a sign-in code: the attempt, if still waiting, failed so."""
+    reference = delivery.reference
+    if reference.startswith(REFERENCE_PREFIX) and reference[len(REFERENCE_PREFIX) :].isdigit():
+        SignInEvent.objects.filter(
+            pk=int(reference[len(REFERENCE_PREFIX) :]), result=SignInEvent.Result.INTERRUPTED
+        ).update(result=SignInEvent.Result.FAILURE, reason=SignInEvent.Reason.SEND_FAILED)
+
+
+def _settle(event_id: int, result, **fields) -> SignInEvent | None:
+    """Give the attempt still "interrupted" its outcome; None if it has one already."""
+    fields = {name: value for name, value in fields.items() if value}
+    settled = SignInEvent.objects.filter(pk=event_id, result=SignInEvent.Result.INTERRUPTED).update(
+        result=result, **fields
+    )
+    return SignInEvent.objects.filter(pk=event_id).first() if settled else None
 
 
 def record_failed_sign_in(
@@ -188,7 +287,7 @@ def _send_notification(event: SecurityEvent, site_url: str) -> None:
         subject = render_to_string("signins/email/security_event_subject.txt", context).strip()
         body = render_to_string("signins/email/security_event_message.txt", context)
     try:
-        send_mail(event.user.email, subject, body)
+        send_mail(event.user.email, subject, body, purpose="security notice", user=event.user)
     except DeliveryFailed:
-        # The change itself stands; the log keeps the event even if the mail cannot go out.
+        # The change itself stands; the log keeps the event, the delivery's row says why.
         logger.warning("could not send the security notification for event %s", event.pk)

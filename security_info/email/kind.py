@@ -31,7 +31,7 @@ class Email(SentCodeKind):
                 "email",
                 gettext_lazy("Email my alternate email"),
                 gettext_lazy(
-                    "We sent a code to the alternate email address registered for this account, if there is one. It can take a minute."
+                    "We are sending a code to the alternate email address registered for this account, if there is one. It can take a few minutes to arrive."
                 ),
                 self,
                 "",

@@ -81,7 +81,13 @@ def verify(request: PortalRequest) -> HttpResponse:
         else:
             return _save(request, challenge)
     return render(
-        request, "security_info/email/verify.html", {"form": form, "challenge": challenge}
+        request,
+        "security_info/email/verify.html",
+        {
+            "form": form,
+            "challenge": challenge,
+            "send_status": challenges.send_status(request, challenge),
+        },
     )
 
 
@@ -92,13 +98,14 @@ def resend(request: PortalRequest) -> HttpResponse:
     if challenge is None:
         return redirect("security_info:index")
     try:
-        challenges.send(request, challenge)
+        sent = challenges.send(request, challenge)
     except SendRefused as e:
         messages.error(request, str(e))
     else:
-        messages.success(
-            request, _("We sent a new code to %(email)s.") % {"email": challenge.destination}
-        )
+        if challenges.send_state(request, sent) == challenges.SENT:  # else the page tells
+            messages.success(
+                request, _("We sent a new code to %(email)s.") % {"email": challenge.destination}
+            )
     return redirect("security_info:verify_email")
 
 

@@ -420,7 +420,7 @@ def _send_confirmations(event: SecurityEvent, addresses: list[str], site_url: st
         body = render_to_string("password/reset/email/message.txt", context)
     for address in addresses:
         try:
-            delivery.send_mail(address, subject, body)
+            delivery.send_mail(address, subject, body, purpose="password reset notice", user=user)
         except delivery.DeliveryFailed:
             # The reset stands; the security log keeps the event.
             logger.warning("could not send the reset confirmation for event %s", event.pk)

@@ -118,7 +118,7 @@ class MobilePhone(Phone):
                 "mobile_text",
                 gettext_lazy("Text my mobile phone"),
                 gettext_lazy(
-                    "We sent a code by text message to the mobile phone registered for this account, if there is one. It can take a minute."
+                    "We are sending a code by text message to the mobile phone registered for this account, if there is one. It can take a few minutes to arrive."
                 ),
                 self,
                 Channel.SMS,

@@ -127,6 +127,9 @@ def verify(request: PortalRequest) -> HttpResponse:
         {
             "form": form,
             "challenge": challenge,
+            "send_status": challenges.send_status(
+                request, challenge, numbers.format_international(challenge.destination)
+            ),
             "phone": numbers.format_international(challenge.destination),
             "back_url": _number_form_url(challenge),
         },
@@ -142,11 +145,12 @@ def resend(request: PortalRequest) -> HttpResponse:
     if challenge is None:
         return redirect("security_info:index")
     try:
-        challenges.send(request, replace(challenge, digest="", sent_at=0.0, attempts=0))
+        sent = challenges.send(request, replace(challenge, digest="", sent_at=0.0, attempts=0))
     except SendRefused as e:
         messages.error(request, str(e))
     else:
-        messages.success(request, _("We sent a new code."))
+        if challenges.send_state(request, sent) == challenges.SENT:  # else the page tells
+            messages.success(request, _("We sent a new code."))
     return redirect("security_info:verify_phone")
 
 

@@ -38,6 +38,16 @@ def _chosen(request, session_key, options, policy):
     return next((o for o in options if o.key == wanted), None) or default_option(options, policy)
 
 
+def _send_progress(request, purpose: str, option, to: str) -> tuple[bool, bool, dict | None]:
+    """Whether a code was asked for this option, whether it is known to have gone out, and
+    what to say about its send until then (see challenges.send_status)."""
+    challenge = challenges.current(request, purpose)
+    if challenge is None or challenge.method_id != option.method.pk:
+        return False, False, None
+    status = challenges.send_status(request, challenge, to)
+    return True, status is None, status
+
+
 def _fallbacks() -> list:
     """The other pages that can finish the second step (a recovery code, a pass)."""
     return [kind.sign_in_fallback for kind in KINDS.values() if kind.sign_in_fallback]
@@ -76,8 +86,7 @@ def sign_in_verify(request: HttpRequest) -> HttpResponse:
             form.add_error("code", str(e))
         else:
             return stage.finish(option.second_factor, remember=bool(request.POST.get("remember")))
-    challenge = challenges.current(request, "sign_in")
-    sent = challenge is not None and challenge.method_id == option.method.pk
+    asked, sent, send_status = _send_progress(request, "sign_in", option, option.masked_destination)
     return render(
         request,
         "security_info/verify/sign_in.html",
@@ -85,7 +94,8 @@ def sign_in_verify(request: HttpRequest) -> HttpResponse:
             "form": form,
             "option": option,
             "prompt": option.prompt(sent=sent, reveal=False),
-            "sent": sent,
+            "sent": asked,
+            "send_status": send_status,
             "others": [o for o in options if o.key != option.key],
             "fallbacks": _fallbacks(),
             "send_error": request.session.pop(ERROR_SESSION_KEY, ""),
@@ -166,8 +176,7 @@ def verify(request: PortalRequest) -> HttpResponse:
             record_verification(request, option.second_factor)
             request.session.pop(SUDO_OPTION_SESSION_KEY, None)
             return redirect(next_url)
-    challenge = challenges.current(request, "sudo")
-    sent = challenge is not None and challenge.method_id == option.method.pk
+    asked, sent, send_status = _send_progress(request, "sudo", option, option.destination)
     return render(
         request,
         "security_info/verify/sudo.html",
@@ -175,7 +184,8 @@ def verify(request: PortalRequest) -> HttpResponse:
             "form": form,
             "option": option,
             "prompt": option.prompt(sent=sent, reveal=True),
-            "sent": sent,
+            "sent": asked,
+            "send_status": send_status,
             "others": [o for o in options if o.key != option.key],
             "next": next_url,
             "minutes": settings.SUDO_SECONDS // 60,

@@ -30,3 +30,28 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// A code still being sent: follow its delivery and show the page again once it is sent or has
+// failed, so the page says what happened. Without this file, "Check again" does the same.
+document.addEventListener("DOMContentLoaded", () => {
+  const status = document.querySelector("[data-send-status]");
+  if (!status) return;
+  const url = status.getAttribute("data-send-status");
+  const started = Date.now();
+  let wait = 1500;
+  const check = async () => {
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (response.ok && (await response.json()).finished) {
+        const typed = document.querySelector("input[name=code]");
+        if (!typed || !typed.value) window.location.reload();
+        return;
+      }
+    } catch (error) {
+      // The network blipped: try again below.
+    }
+    wait = Math.min(wait * 1.5, 10000);
+    if (Date.now() - started < 15 * 60 * 1000) window.setTimeout(check, wait);
+  };
+  window.setTimeout(check, wait);
+});

@@ -4,6 +4,9 @@
         ...  # code that sends mail through settings.MAILERS["default"]
         assert smtp.messages[0]["To"] == "someone@example.com"
 
+`smtp.refuse_next_recipient("550 5.1.1 ...")` answers the next RCPT TO with that reply instead
+(a 5xx for an address the server rejects, a 4xx for one it cannot take now).
+
 `refuse_smtp(settings)` points the mailer at a loopback port where nothing listens, so
 every send fails the way a down mail server does (connection refused).
 """
@@ -11,6 +14,8 @@ every send fails the way a down mail server does (connection refused).
 import email
 import email.policy
 import socket
+import threading
+from collections import deque
 from contextlib import contextmanager
 
 from aiosmtpd.controller import Controller
@@ -19,6 +24,28 @@ from aiosmtpd.controller import Controller
 class _Recorder:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.refused: list[str] = []  # the recipients answered with a refusal
+        self._refusals: deque[str] = deque()
+        self._lock = threading.Lock()
+
+    def refuse_next_recipient(
+        self, reply: str = "550 5.1.1 Recipient address rejected", *, times: int = 1
+    ) -> None:
+        """Answer the next `times` RCPT TO commands with `reply` (a 4xx or 5xx line)."""
+        with self._lock:
+            self._refusals.extend([reply] * times)
+
+    async def handle_RCPT(  # noqa: N802 (the name aiosmtpd calls)
+        self, server, session, envelope, address, rcpt_options
+    ) -> str:
+        with self._lock:
+            refusal = self._refusals.popleft() if self._refusals else None
+            if refusal:
+                self.refused.append(address)
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(  # noqa: N802 (the name aiosmtpd calls)
         self, server, session, envelope

@@ -100,6 +100,11 @@ class FakeTwilio:
         with self._lock:
             self._failures.extend([(status, body)] * times)
 
+    def answer_normally(self) -> None:
+        """Forget the errors still to come: the provider is back."""
+        with self._lock:
+            self._failures.clear()
+
     # What arrived ----------------------------------------------------------------------------
 
     @property

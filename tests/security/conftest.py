@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 
 from organizations.models import AuthenticationPolicy
+from portal import delivery
 from security_info.models import Method, RecoveryCode, TemporaryAccessPass
 from signins.models import SecurityEvent, SignInEvent
 from tests.security.routes import Route
@@ -37,6 +38,7 @@ OBJECT_OF_ROUTE = {
     "security_info:change_email": "email",
     "security_info:delete_app_password": "app_password",
     "security_info:rename_passkey": "passkey",
+    "portal:delivery_status": "delivery",
 }
 
 # An id no row has (in the admin's tables the suite leaves empty, the task results, say).
@@ -60,7 +62,13 @@ def give_everything(user) -> dict[str, Model]:
         "passkey": passkey,
         "app_password": make_app_password(user),
         "temporary_pass": give_pass(user),
+        "delivery": send_code_to(user),
     }
+
+
+def send_code_to(user):
+    """A code texted to the user (its state is the object of the delivery status URL)."""
+    return delivery.send_text("+447700900000", "Your code is 123456", purpose="test", user=user)
 
 
 @dataclass

@@ -224,11 +224,11 @@ def test_code_checks_are_rate_limited_per_account(client, alice, settings):
 def test_a_code_that_cannot_be_sent_is_explained_and_recorded(client, alice, settings):
 
     add_phone(alice, channel="sms", is_default=True)
-    settings.PHONE_BACKEND = "none"  # the provider is unreachable
+    settings.PHONE_BACKEND = "none"  # texts were switched off since the phone was added
 
     _sender.cache_clear()
     post_password(client)
     page = client.get("/accounts/verify/").content.decode()
-    assert "We could not send the code right now" in page
+    assert "Codes cannot be sent this way right now. Use another method." in page
     event = SignInEvent.objects.get(result="failure")
     assert (event.reason, event.second_factor) == ("send_failed", "mobile_phone:sms")

@@ -23,7 +23,7 @@ def test_adding_a_phone_while_twilio_fails_shows_why_and_stores_nothing(twilio, 
     )
 
     assert response.status_code == 200
-    assert "We could not send the code" in response.content.decode()
+    assert "The code could not be delivered there" in response.content.decode()
     assert not Method.objects.filter(user=alice).exists()
     assert not SecurityEvent.objects.filter(user=alice).exists()
 
