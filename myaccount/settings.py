@@ -112,6 +112,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: health checks answer whatever else is broken (the database a session needs).
+    "portal.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files in production; runserver serves them in development.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),

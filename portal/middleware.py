@@ -16,13 +16,29 @@ from portal.browsers import Support, parse_user_agent
 from portal.http import wants_json
 from portal.interrupts import pending_interrupt
 from portal.ratelimits import LimitsUnavailable, RateLimited
-from portal.views import temporarily_unavailable, too_many_requests
+from portal.views import health, temporarily_unavailable, too_many_requests, worker_health
 
 logger = logging.getLogger(__name__)
 
 SUPPORTED_BROWSER_NAMES = ("Microsoft Edge", "Google Chrome", "Mozilla Firefox", "Apple Safari")
 # Not pages: load balancers and API clients get their answer whatever they call themselves.
 PASS_THROUGH_PATHS = ("/health/", "/api/")
+
+
+class HealthCheckMiddleware:
+    """Answer the health checks before anything else runs: no session (whose loading needs the
+    database they report on), no HTTPS redirect, no host check (probes come by IP address)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in {"GET", "HEAD"}:
+            if request.path == "/health/":
+                return health(request)
+            if request.path == "/health/worker/":
+                return worker_health(request)
+        return self.get_response(request)
 
 
 class BrowserCheckMiddleware:

@@ -1,8 +1,11 @@
-"""When Redis is down: limited actions say "temporarily unavailable" (503), never a 500, and
-/health/ names what is down. The cache is pointed at a port where nothing listens."""
+"""When Redis or the database is down: limited actions say "temporarily unavailable" (503),
+never a 500, and /health/ names what is down. The cache is pointed at a port where nothing
+listens; the database is made to refuse every query."""
 
 import pytest
 from django.core.cache import caches
+from django.db import OperationalError
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from portal import ratelimits
 from tests.factories import PASSWORD
@@ -61,9 +64,27 @@ def test_health_is_ok_when_everything_answers(client, db):
 
 def test_the_real_redis_answers(client, db, settings):
     """The Redis this machine runs (CI's too) counts limits and answers the health check."""
+    working = settings.REDIS_URL
     settings.REDIS_URL = "redis://127.0.0.1:6379/15"
     ratelimits._limiter.cache_clear()
     try:
         assert ratelimits.available()
     finally:
+        settings.REDIS_URL = working  # before the suite's clean-up builds a limiter again
         ratelimits._limiter.cache_clear()
+
+
+def refused(*args, **kwargs):
+    raise OperationalError("connection refused")
+
+
+@pytest.mark.parametrize("path", ["/health/", "/health/worker/"])
+def test_health_answers_503_with_a_session_cookie_while_the_database_is_down(
+    client, db, monkeypatch, path
+):
+    client.cookies["sessionid"] = "a" * 32  # a probe that kept a cookie: no session is loaded
+    with monkeypatch.context() as down:  # every query fails, as when PostgreSQL is unreachable
+        down.setattr(BaseDatabaseWrapper, "cursor", refused)
+        response = client.get(path, HTTP_HOST="10.0.0.7")  # probes come by address
+    assert response.status_code == 503
+    assert b"database unavailable" in response.content
