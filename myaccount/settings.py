@@ -378,6 +378,25 @@ TASKS = {
     }
 }
 
+# Delivery timing, for test stacks only (tests/faults shortens it so a fault suite runs in
+# minutes): unset, portal.delivery and portal.worker keep their production defaults.
+# DELIVERY_RETRY_DELAYS: seconds between attempts, comma-separated (default 5,15,30,60,...);
+# DELIVERY_ATTEMPT_LEASE_SECONDS: when an attempt still "sending" was cut short (default 60);
+# WORKER_SWEEP_SECONDS: how often a worker sweeps up after dead ones (default 15).
+if _retry_delays := env_list("DELIVERY_RETRY_DELAYS"):
+    try:
+        DELIVERY_RETRY_DELAYS = tuple(float(delay) for delay in _retry_delays)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DELIVERY_RETRY_DELAYS must be numbers, comma-separated; got {_retry_delays!r}"
+        ) from None
+    if not all(delay > 0 for delay in DELIVERY_RETRY_DELAYS):
+        raise ImproperlyConfigured("DELIVERY_RETRY_DELAYS must all be above 0")
+if "DELIVERY_ATTEMPT_LEASE_SECONDS" in os.environ:
+    DELIVERY_ATTEMPT_LEASE_SECONDS = env_int("DELIVERY_ATTEMPT_LEASE_SECONDS", 60, minimum=1)
+if "WORKER_SWEEP_SECONDS" in os.environ:
+    WORKER_SWEEP_SECONDS = env_int("WORKER_SWEEP_SECONDS", 15, minimum=1)
+
 # Text messages and calls: "console" prints them (and lists them on /dev/outbox/ under DEBUG),
 # "twilio" sends them, "none" turns phone methods off. TWILIO_API_BASE points the client at
 # a Twilio-compatible server instead of Twilio's.

@@ -55,14 +55,17 @@ QUEUES: dict[str, str] = {Delivery.Channel.TEXT: PHONE_QUEUE, Delivery.Channel.C
 # Seconds between attempts: the first retry comes quickly (most outages are a blip), later
 # ones back off so a provider coming back is not hammered. Each is spread by a fifth either
 # way, so sends that failed together are not all retried in the same second.
-RETRY_DELAYS = (5, 15, 30, 60, 120, 300, 600, 1800, 3600)
+# (A test stack may shorten them: DELIVERY_RETRY_DELAYS in settings.)
+RETRY_DELAYS = tuple(
+    getattr(settings, "DELIVERY_RETRY_DELAYS", (5, 15, 30, 60, 120, 300, 600, 1800, 3600))
+)
 # How long to keep trying: a code expires (10 minutes) and someone is waiting for it, so after
 # a few minutes they are better told and choose another way; a notice waits out an outage.
 CODE_RETRY_SECONDS = 5 * 60
 NOTICE_RETRY_SECONDS = 24 * 60 * 60
 # An attempt still "sending" this long after it started was cut short (the worker died): the
 # longest attempt is bounded by the providers' timeouts (TWILIO_TIMEOUT, SMTP_TIMEOUT).
-ATTEMPT_LEASE_SECONDS = 60
+ATTEMPT_LEASE_SECONDS = getattr(settings, "DELIVERY_ATTEMPT_LEASE_SECONDS", 60)
 # This session may read the state of the last few deliveries it asked for (see `remember`).
 SESSION_KEY = "portal.deliveries"
 REMEMBERED = 10

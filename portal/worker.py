@@ -39,7 +39,7 @@ from portal.models import Delivery, WorkerHeartbeat
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5
-SWEEP_SECONDS = 15
+SWEEP_SECONDS = getattr(settings, "WORKER_SWEEP_SECONDS", 15)  # a test stack may shorten it
 # A worker not seen for this long is gone (the health check says so).
 ALIVE_SECONDS = 30
 # A delivery due this long ago and still waiting means no worker is taking its queue.

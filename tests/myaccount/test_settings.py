@@ -122,6 +122,47 @@ def test_a_bad_time_zone_is_refused():
     assert "TIME_ZONE" in result.stderr
 
 
+def delivery_timing(**env) -> subprocess.CompletedProcess:
+    """What portal.delivery and portal.worker take for their timing under this environment."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {"DELIVERY_RETRY_DELAYS", "DELIVERY_ATTEMPT_LEASE_SECONDS", "WORKER_SWEEP_SECONDS"}
+    }
+    code = (
+        "import django; django.setup(); from portal import delivery, worker; "
+        "print(delivery.RETRY_DELAYS, delivery.ATTEMPT_LEASE_SECONDS, worker.SWEEP_SECONDS)"
+    )
+    return subprocess.run(  # noqa: S603 (this interpreter, a fixed script)
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "myaccount.settings", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_delivery_timing_keeps_its_production_defaults_unless_a_test_stack_sets_it():
+    assert delivery_timing().stdout.strip() == "(5, 15, 30, 60, 120, 300, 600, 1800, 3600) 60 15"
+    shortened = delivery_timing(
+        DELIVERY_RETRY_DELAYS="1, 1.5,2",
+        DELIVERY_ATTEMPT_LEASE_SECONDS="6",
+        WORKER_SWEEP_SECONDS="2",
+    )
+    assert shortened.stdout.strip() == "(1.0, 1.5, 2.0) 6 2", shortened.stderr
+
+
+def test_delivery_timing_refuses_bad_values():
+    result = delivery_timing(DELIVERY_RETRY_DELAYS="1,soon")
+    assert result.returncode != 0
+    assert "DELIVERY_RETRY_DELAYS" in result.stderr
+    result = delivery_timing(DELIVERY_ATTEMPT_LEASE_SECONDS="0")
+    assert result.returncode != 0
+    assert "DELIVERY_ATTEMPT_LEASE_SECONDS" in result.stderr
+
+
 def test_the_suite_cannot_reach_the_network():
     with pytest.raises(NetworkAccessError):
         socket.create_connection(("203.0.113.1", 25), timeout=1)
