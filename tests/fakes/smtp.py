@@ -9,6 +9,10 @@
 
 `refuse_smtp(settings)` points the mailer at a loopback port where nothing listens, so
 every send fails the way a down mail server does (connection refused).
+
+`FakeSMTP` is the same server for other processes to send to: it keeps its port across
+`stop()` and `start()` (the mail server going down and coming back), and `fail_next()` makes
+it answer the next messages with a temporary (4xx) or permanent (5xx) refusal.
 """
 
 import email
@@ -54,6 +58,60 @@ class _Recorder:
             email.message_from_bytes(envelope.content, policy=email.policy.default)
         )
         return "250 Message accepted for delivery"
+
+
+class _RefusingRecorder(_Recorder):
+    """Records like _Recorder, but answers the next queued replies instead of accepting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusals: deque[str] = deque()
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        with self.lock:
+            refusal = self.refusals.popleft() if self.refusals else None
+        if refusal:
+            return refusal
+        return await super().handle_DATA(server, session, envelope)
+
+
+class FakeSMTP:
+    """An SMTP server on a fixed loopback port that can go down and come back."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.port = port or _free_port()
+        self._recorder = _RefusingRecorder()
+        self._controller: Controller | None = None
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        return self._recorder.messages
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
+
+    def start(self) -> "FakeSMTP":
+        self._controller = Controller(self._recorder, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening: later connections are refused, as by a mail server that is down."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def fail_next(self, reply: str = "451 4.3.0 Try again later", *, times: int = 1) -> None:
+        """Answer the next `times` messages with this reply instead of accepting them."""
+        with self._recorder.lock:
+            self._recorder.refusals.extend([reply] * times)
+
+    def clear_faults(self) -> None:
+        """Accept every message from now on."""
+        with self._recorder.lock:
+            self._recorder.refusals.clear()
 
 
 def _free_port() -> int:

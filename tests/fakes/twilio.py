@@ -7,12 +7,19 @@ assertions, and the next requests can be made to fail with a Twilio error body.
     with serve_fake_twilio(settings, monkeypatch) as twilio:
         ...  # code that sends through security_info.delivery
         assert twilio.messages[0]["To"] == "+447400123456"
+
+A fake started on its own (`FakeTwilio(port=...).start()`) keeps its port across `stop()` and
+`start()`, so a stack of processes pointed at it sees Twilio go away and come back. The next
+requests can also be made to hang (`hang_next`); a hung request whose caller gave up waiting
+(timed out, or died) is recorded as abandoned (status 0), not as a message Twilio accepted.
 """
 
 import base64
 import json
 import re
 import secrets
+import select
+import socket
 import threading
 import time
 import urllib.parse
@@ -59,13 +66,21 @@ class RecordedRequest:
     status: int
 
 
+ABANDONED = 0  # the status recorded for a hung request whose caller hung up first
+
+
 class FakeTwilio:
-    def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
+    def __init__(
+        self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN, *, port: int = 0
+    ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self.port = port  # 0: any free port, kept from the first start on
         self.requests: list[RecordedRequest] = []
         self._failures: deque[tuple[int, dict]] = deque()
+        self._hangs: deque[float] = deque()
         self.hang_seconds = 0.0  # how long every answer waits, to stand for a hung provider
+        self.arrived = 0  # requests that reached the server, answered yet or not
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -73,8 +88,10 @@ class FakeTwilio:
     # Control ---------------------------------------------------------------------------------
 
     def start(self) -> "FakeTwilio":
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        """Listen (again) on the fake's port: the first start picks one when none was given."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
         self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
         )
@@ -90,9 +107,12 @@ class FakeTwilio:
             self._server = self._thread = None
 
     @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.port}"
 
     def fail_next(self, status: int = 400, body: dict | None = None, *, times: int = 1) -> None:
         """Answer the next `times` authenticated requests with this error (default: 21211)."""
@@ -104,6 +124,19 @@ class FakeTwilio:
         """Forget the errors still to come: the provider is back."""
         with self._lock:
             self._failures.clear()
+
+    def hang_next(self, seconds: float, *, times: int = 1) -> None:
+        """Make the next `times` requests wait `seconds` before they are answered. One whose
+        caller has hung up by then is recorded as abandoned: no message goes out."""
+        with self._lock:
+            self._hangs.extend([seconds] * times)
+
+    def clear_faults(self) -> None:
+        """Answer normally from now on: no failures or hangs left queued, no hang_seconds."""
+        with self._lock:
+            self._failures.clear()
+            self._hangs.clear()
+        self.hang_seconds = 0.0
 
     # What arrived ----------------------------------------------------------------------------
 
@@ -122,13 +155,24 @@ class FakeTwilio:
 
     # Answering -------------------------------------------------------------------------------
 
-    def answer(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict]:
+    def _arrive(self) -> float:
+        """Count a request in; return how long it is to wait before its answer."""
+        with self._lock:
+            self.arrived += 1
+            return self._hangs.popleft() if self._hangs else self.hang_seconds
+
+    def answer(
+        self, method: str, path: str, headers, body: bytes, *, abandoned: bool = False
+    ) -> tuple[int, dict]:
         form = {
             k: v[0] for k, v in urllib.parse.parse_qs(body.decode(), keep_blank_values=True).items()
         }
         authorization = _basic_auth(headers.get("Authorization", ""))
         match = _RESOURCE.match(urllib.parse.urlsplit(path).path)
-        status, payload = self._response(method, match, form, authorization)
+        if abandoned:
+            status, payload = ABANDONED, {}
+        else:
+            status, payload = self._response(method, match, form, authorization)
         with self._lock:
             self.requests.append(
                 RecordedRequest(
@@ -221,11 +265,17 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             self._answer()
 
         def _answer(self) -> None:
-            time.sleep(fake.hang_seconds)
+            hang = fake._arrive()
             length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            time.sleep(hang)
+            abandoned = hang > 0 and _hung_up(self.connection)
             status, payload = fake.answer(
-                self.command, self.path, self.headers, self.rfile.read(length)
+                self.command, self.path, self.headers, body, abandoned=abandoned
             )
+            if abandoned:
+                self.close_connection = True
+                return
             body = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -237,6 +287,15 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def _hung_up(connection: socket.socket) -> bool:
+    """Whether the caller closed its end (nothing more to read, and the read says so)."""
+    try:
+        readable, _w, _x = select.select([connection], [], [], 0)
+        return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:  # reset by the peer
+        return True
 
 
 @contextmanager
