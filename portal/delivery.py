@@ -319,12 +319,14 @@ def _give_up(delivery: Delivery, reason: str, detail: str) -> None:
     delivery_failed.send(sender=Delivery, delivery=delivery)
 
 
-def recover(now=None) -> int:
+def recover(now=None, has_task=None) -> int:
     """Put back in the queue what a dead worker or a lost task left behind; return how many.
 
     An attempt "sending" for longer than any attempt takes was cut short, and one "queued"
-    long past its time lost its task. Each is queued again (its claim keeps a copy of the
-    task from sending twice), or given up on when past its deadline.
+    long past its time may have lost its task. Each is queued again (its claim keeps a copy
+    of the task from sending twice), or given up on when past its deadline. `has_task(id)`
+    tells whether a task for the delivery still waits or runs: one that does is left alone,
+    due time and all, so a queue nobody serves keeps looking overdue (worker.health).
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=ATTEMPT_LEASE_SECONDS)
@@ -336,13 +338,17 @@ def recover(now=None) -> int:
         if delivery.give_up_at <= now:
             _give_up(delivery, Delivery.Reason.EXPIRED, delivery.detail or "ran out of time")
             continue
+        if has_task is not None and has_task(delivery.pk):
+            continue
         # Taken back only if nothing changed it meanwhile (an attempt may just have finished).
+        # A queued one keeps its due time: it is as late as it was.
+        due = now if delivery.status == Delivery.Status.SENDING else delivery.next_attempt_at
         taken = Delivery.objects.filter(
             pk=delivery.pk,
             status=delivery.status,
             attempts=delivery.attempts,
             next_attempt_at=delivery.next_attempt_at,
-        ).update(status=Delivery.Status.QUEUED, next_attempt_at=now)
+        ).update(status=Delivery.Status.QUEUED, next_attempt_at=due)
         if taken:
             logger.warning("delivery %s: queued again after a lost attempt", delivery.pk)
             _enqueue(delivery)

@@ -132,8 +132,17 @@ def sweep(now=None) -> None:
         traceback="",
     ):
         logger.warning("worker: %d task(s) left running by a stopped worker", count)
-    delivery.recover(now)
+    delivery.recover(now, has_task=has_live_task)
     WorkerHeartbeat.objects.filter(seen_at__lt=now - timedelta(hours=1)).delete()
+
+
+def has_live_task(delivery_id) -> bool:
+    """Whether a task for the delivery waits in the queue or runs (see delivery.recover)."""
+    return DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        task_path=delivery.deliver.module_path,
+        args_kwargs__args__0=str(delivery_id),
+    ).exists()
 
 
 def health() -> list[str]:

@@ -206,16 +206,23 @@ def test_a_refused_text_in_the_queue_keeps_no_body_in_its_task(twilio, queue):
     assert "+447400123456" not in failed.detail
 
 
+def come_back(twilio, settings) -> None:
+    """Start the stopped fake Twilio again (on another port) and point the sender at it."""
+    twilio.start()
+    settings.TWILIO_API_BASE = twilio.base_url
+    delivery._sender.cache_clear()
+
+
 @pytest.mark.parametrize(
-    "fail",
+    ("fail", "mend"),
     [
-        pytest.param(lambda twilio: twilio.fail_next(500, SERVER_ERROR), id="500"),
-        pytest.param(lambda twilio: twilio.fail_next(429, TOO_MANY_REQUESTS), id="429"),
-        pytest.param(lambda twilio: twilio.stop(), id="stopped"),
+        pytest.param(lambda twilio: twilio.fail_next(500, SERVER_ERROR), None, id="500"),
+        pytest.param(lambda twilio: twilio.fail_next(429, TOO_MANY_REQUESTS), None, id="429"),
+        pytest.param(FakeTwilio.stop, come_back, id="stopped"),
     ],
 )
 def test_a_passing_failure_is_tried_again_and_the_text_sent_once(
-    twilio, queue, frozen, settings, monkeypatch, fail, failures
+    twilio, queue, frozen, settings, fail, mend, failures
 ):
     fail(twilio)
     delivery.send_text(NUMBER, BODY)
@@ -231,10 +238,8 @@ def test_a_passing_failure_is_tried_again_and_the_text_sent_once(
     assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
     assert twilio.messages == []
 
-    if twilio._server is None:  # it was stopped: it comes back, on another port
-        twilio.start()
-        settings.TWILIO_API_BASE = twilio.base_url
-        delivery._sender.cache_clear()
+    if mend:
+        mend(twilio, settings)
     sent = run_worker_at_the_next_attempt(frozen)
 
     assert (sent.status, sent.attempts, sent.reason) == (Delivery.Status.SENT, 2, "")

@@ -367,3 +367,20 @@ def test_a_supervisor_child_runs_the_worker_command(settings):
         "--interval=0.5",
         "--verbosity=2",
     ]
+
+
+def test_a_sweep_leaves_alone_a_delivery_whose_task_still_waits_so_health_still_tells(
+    queue, frozen
+):
+    sent = delivery.send_text("+447700900123", "Your code is 123456", purpose="test")
+    frozen.shift(worker.BACKLOG_SECONDS + delivery.ATTEMPT_LEASE_SECONDS + 1)
+
+    worker.sweep()
+
+    assert DBTaskResult.objects.count() == 1  # no copy of the waiting task
+    assert "deliveries waiting" in worker.health()  # the sweep did not make it look on time
+    DBTaskResult.objects.all().delete()  # now its task is lost
+    worker.sweep()
+    worker.sweep()
+    assert DBTaskResult.objects.count() == 1  # queued again, once
+    assert Delivery.objects.get(pk=sent.pk).status == Delivery.Status.QUEUED
