@@ -69,7 +69,7 @@ class ResilientWorker(Worker):
     def run(self) -> None:
         housekeeping = threading.Thread(target=self.keep_house, name="housekeeping", daemon=True)
         housekeeping.start()
-        pause = 1.0
+        pause, last_error = 0.0, 0.0
         try:
             while self.running:
                 try:
@@ -79,10 +79,10 @@ class ResilientWorker(Worker):
                     # killed): start again on a fresh connection once the database answers.
                     logger.warning("worker: database unavailable (%s), retrying", type(e).__name__)
                     connections.close_all()
+                    now = time.monotonic()
+                    pause = next_pause(pause, now - last_error)
+                    last_error = now
                     time.sleep(pause)
-                    pause = min(pause * 2, 30.0)
-                else:
-                    pause = 1.0
         finally:
             self.stopped.set()
 
@@ -102,6 +102,14 @@ class ResilientWorker(Worker):
         with contextlib.suppress(DatabaseError):  # gone soon anyway: it stops being seen
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
         connections.close_all()
+
+
+def next_pause(pause: float, since_last_error: float) -> float:
+    """How long to wait after a database error: 1 s, doubling while the errors keep coming,
+    up to 30 s; back to 1 s once a minute has passed without one (an outage long over)."""
+    if not pause or since_last_error > 60:
+        return 1.0
+    return min(pause * 2, 30.0)
 
 
 def beat(worker_id: str, queue_names: list[str]) -> None:

@@ -384,3 +384,11 @@ def test_a_sweep_leaves_alone_a_delivery_whose_task_still_waits_so_health_still_
     worker.sweep()
     assert DBTaskResult.objects.count() == 1  # queued again, once
     assert Delivery.objects.get(pk=sent.pk).status == Delivery.Status.QUEUED
+
+
+def test_the_pause_after_database_errors_grows_and_starts_again_after_a_quiet_minute():
+    pauses = [worker.next_pause(0.0, 0.0)]
+    for _error in range(6):  # errors coming one after another
+        pauses.append(worker.next_pause(pauses[-1], 2.0))
+    assert pauses == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert worker.next_pause(30.0, 61.0) == 1.0  # a new outage, long after the last
