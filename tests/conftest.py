@@ -7,7 +7,10 @@ import pytest
 from django.core.cache import cache
 
 from portal import ratelimits
+from portal.delivery import delivery_failed
 from tests.factories import make_organization, make_user
+from tests.fakes.twilio import serve_fake_twilio
+from tests.tasks import QUEUE
 
 
 class NetworkAccessError(AssertionError):
@@ -111,3 +114,29 @@ def admin_user(northwind):
 def alice_client(client, alice):
     client.force_login(alice)
     return client
+
+
+@pytest.fixture
+def queue(transactional_db, settings):
+    """django-tasks-db, as production runs it: sending waits for the worker (tests.tasks)."""
+    settings.TASKS = {"default": QUEUE}
+
+
+@pytest.fixture
+def twilio(settings, monkeypatch):
+    """Texts and calls through the real Twilio client, to a local fake Twilio."""
+    with serve_fake_twilio(settings, monkeypatch) as fake:
+        yield fake
+
+
+@pytest.fixture
+def failures():
+    """The deliveries announced by `delivery_failed`, in order."""
+    announced = []
+
+    def receiver(sender, delivery, **kwargs):
+        announced.append(delivery)
+
+    delivery_failed.connect(receiver)
+    yield announced
+    delivery_failed.disconnect(receiver)

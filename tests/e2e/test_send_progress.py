@@ -15,16 +15,6 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def queue(settings):
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks_db.DatabaseBackend",
-            "QUEUES": ["default", "phone", "mail"],
-        }
-    }
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_second_step_follows_the_send_until_it_went_out(
     queue, live_server, page, axe, screenshot, employee, scheme

@@ -5,7 +5,6 @@ A queued task is a database row, shown on its admin page: it must never hold the
 whom it goes to.
 """
 
-import io
 import json
 import logging
 import uuid
@@ -14,7 +13,6 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core import mail
-from django.core.management import call_command
 from django.db import DatabaseError
 from django.tasks import TaskResultStatus
 from django.test import Client
@@ -25,42 +23,11 @@ from portal import delivery, ratelimits
 from portal.delivery import DeliveryFailed, recent_outbox
 from portal.models import Delivery
 from tests.fakes.smtp import refuse_smtp, serve_fake_smtp
+from tests.tasks import run_worker
 
 CODE = "482913"
 NUMBER = "+447400123456"
 ADDRESS = "alice@home.example"
-QUEUE = {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "phone", "mail"]}
-
-
-@pytest.fixture
-def queue(transactional_db, settings):
-    """django-tasks-db, as production runs it: sending waits for the worker."""
-    settings.TASKS = {"default": QUEUE}
-
-
-@pytest.fixture
-def failures():
-    """The deliveries announced by `delivery_failed`, in order."""
-    announced = []
-
-    def receiver(sender, delivery, **kwargs):
-        announced.append(delivery)
-
-    delivery.delivery_failed.connect(receiver)
-    yield announced
-    delivery.delivery_failed.disconnect(receiver)
-
-
-def run_worker(verbosity: int = 0) -> None:
-    """Run the worker until no task is due (verbosity 3 lets the tasks framework log all)."""
-    call_command(
-        "db_worker",
-        batch=True,
-        no_startup_delay=True,
-        queue_name="*",
-        verbosity=verbosity,
-        stdout=io.StringIO(),
-    )
 
 
 def run_worker_at_the_next_attempt(time_machine) -> Delivery:

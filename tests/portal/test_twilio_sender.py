@@ -3,7 +3,6 @@ what reaches it, and what each of its failures does to the delivery (tried again
 
 import base64
 import http.client
-import io
 import json
 import logging
 import time
@@ -11,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.management import call_command
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -22,9 +20,9 @@ from tests.fakes.twilio import (
     AUTH_TOKEN,
     FROM_NUMBER,
     FakeTwilio,
-    serve_fake_twilio,
     twilio_error,
 )
+from tests.tasks import run_worker
 
 NUMBER = "+447400123456"
 BODY = "Your verification code is 482913"
@@ -33,45 +31,9 @@ TOO_MANY_REQUESTS = twilio_error(429, 20429, "Too Many Requests")
 
 
 @pytest.fixture
-def twilio(settings, monkeypatch):
-    with serve_fake_twilio(settings, monkeypatch) as fake:
-        yield fake
-
-
-@pytest.fixture
-def queue(transactional_db, settings):
-    """django-tasks-db, as production runs it: sending waits for the worker."""
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks_db.DatabaseBackend",
-            "QUEUES": ["default", "phone", "mail"],
-        }
-    }
-
-
-@pytest.fixture
 def frozen(time_machine):
     time_machine.move_to("2026-03-02 09:00Z", tick=False)
     return time_machine
-
-
-@pytest.fixture
-def failures():
-    """The deliveries announced by `delivery_failed`, in order."""
-    announced = []
-
-    def receiver(sender, delivery, **kwargs):
-        announced.append(delivery)
-
-    delivery.delivery_failed.connect(receiver)
-    yield announced
-    delivery.delivery_failed.disconnect(receiver)
-
-
-def run_worker() -> None:
-    call_command(
-        "db_worker", batch=True, no_startup_delay=True, queue_name="*", stdout=io.StringIO()
-    )
 
 
 def run_worker_at_the_next_attempt(time_machine) -> Delivery:

@@ -1,7 +1,6 @@
 """The task worker (portal/worker.py): it outlives database errors, says it is alive, sweeps up
 after a worker that died, and is kept running by its supervisor."""
 
-import io
 import os
 import signal
 import sys
@@ -19,29 +18,16 @@ from django_tasks_db.models import DBTaskResult, DBTaskResultQuerySet
 from portal import delivery, worker
 from portal.delivery import recent_outbox
 from portal.models import Delivery, WorkerHeartbeat
+from tests.tasks import QUEUES, run_worker
 
 NUMBER = "+447400123456"
 BODY = "Your verification code is 482913"
-QUEUES = ["default", "phone", "mail"]
-QUEUE = {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": QUEUES}
-
-
-@pytest.fixture
-def queue(transactional_db, settings):
-    """django-tasks-db, as production runs it: sending waits for the worker."""
-    settings.TASKS = {"default": QUEUE}
 
 
 @pytest.fixture
 def frozen(time_machine):
     time_machine.move_to("2026-03-02 09:00Z", tick=False)
     return time_machine
-
-
-def run_worker() -> None:
-    call_command(
-        "db_worker", batch=True, no_startup_delay=True, queue_name="*", stdout=io.StringIO()
-    )
 
 
 class Killed(BaseException):

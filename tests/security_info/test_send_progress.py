@@ -6,12 +6,9 @@ asked for it answered: that page and the next say "sending", "still trying" or w
 never "we texted a code" before the provider took it.
 """
 
-import io
 import re
 from datetime import timedelta
 
-import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -21,33 +18,11 @@ from security_info import challenges
 from security_info.models import Method
 from signins.models import SignInEvent
 from tests.factories import PASSWORD
-from tests.fakes.twilio import serve_fake_twilio
 from tests.security_info.conftest import add_authenticator, add_phone, start_sign_in
+from tests.tasks import run_worker
 
 VERIFY = "/accounts/verify/"
 NUMBER = "+447700900123"
-
-
-@pytest.fixture
-def twilio(settings, monkeypatch):
-    with serve_fake_twilio(settings, monkeypatch) as fake:
-        yield fake
-
-
-@pytest.fixture
-def queue(transactional_db, settings):
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks_db.DatabaseBackend",
-            "QUEUES": ["default", "phone", "mail"],
-        }
-    }
-
-
-def run_worker() -> None:
-    call_command(
-        "db_worker", batch=True, no_startup_delay=True, queue_name="*", stdout=io.StringIO()
-    )
 
 
 def texted_code(twilio) -> str:

@@ -1,17 +1,9 @@
 """Adding a phone when texts go out through Twilio (here a local fake that speaks its API)."""
 
-import pytest
 from django.urls import reverse
 
 from security_info.models import Method
 from signins.models import SecurityEvent
-from tests.fakes.twilio import serve_fake_twilio
-
-
-@pytest.fixture
-def twilio(settings, monkeypatch):
-    with serve_fake_twilio(settings, monkeypatch) as fake:
-        yield fake
 
 
 def test_adding_a_phone_while_twilio_fails_shows_why_and_stores_nothing(twilio, sudo_client, alice):
