@@ -83,7 +83,9 @@ def authenticate(request, email: str, code: str):
     found = TemporaryAccessPass.objects.filter(user=user).first() if user else None
     right = crypto.matches(normalise(code), PURPOSE, found.digest if found else _NO_PASS)
     if not (user and found and right):
-        reason = SignInEvent.Reason.WRONG_PASSWORD if user else SignInEvent.Reason.UNKNOWN_ACCOUNT
+        reason = (
+            SignInEvent.Reason.WRONG_TEMPORARY_PASS if user else SignInEvent.Reason.UNKNOWN_ACCOUNT
+        )
         _record_failure(request, email, user, reason)
         return None
     if not user.is_active:
@@ -97,7 +99,7 @@ def authenticate(request, email: str, code: str):
         .update(used_at=now)
     )
     if not spent:
-        _record_failure(request, email, user, SignInEvent.Reason.WRONG_PASSWORD)
+        _record_failure(request, email, user, SignInEvent.Reason.SPENT_TEMPORARY_PASS)
         return None
     return user
 
