@@ -43,6 +43,20 @@ def kind_of(method: Method) -> MethodKindBase:
     return METHOD_KINDS[method.kind]
 
 
+def why_undeletable(method: Method, methods, policy: "AuthenticationPolicy") -> str:
+    """Return why the method cannot be deleted now, or "" when it can: the last one that
+    completes a multi-factor sign-in stays while the policy requires one (the person would be
+    locked out, or asked to register again at once). `methods` are all of the user's."""
+    if not (policy.mfa_required and kind_of(method).is_second_factor(policy)):
+        return ""
+    if any(m.pk != method.pk and kind_of(m).is_second_factor(policy) for m in methods):
+        return ""
+    return _(
+        "This is your only way to complete a multi-factor sign-in, which your organization "
+        "requires. Add another method first, then you can delete this one."
+    )
+
+
 def get_method_for_user(user: "User", pk: object, kinds: list[str] | None = None) -> Method:
     """Return the user's method, or 404 for anyone else's (and for a malformed id)."""
     methods = Method.objects.filter(user=user)

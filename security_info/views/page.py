@@ -25,6 +25,7 @@ from security_info.methods import (
     kind_of,
     setup_choices,
     user_methods,
+    why_undeletable,
 )
 from security_info.services import MethodLocked, delete_method, set_default
 
@@ -45,6 +46,7 @@ def index(request: PortalRequest) -> HttpResponse:
         )
     rows_by_kind = {key: kind.rows(user, methods) for key, kind in KINDS.items()}
     rows = [password_row(user), *(row for rows in rows_by_kind.values() for row in rows)]
+    explain_undeletable(rows, methods, policy)
     counts = {key: KINDS[key].count(kind_rows) for key, kind_rows in rows_by_kind.items()}
     return render(
         request,
@@ -73,6 +75,23 @@ def password_row(user) -> Row:
     )
 
 
+def explain_undeletable(rows: list[Row], methods, policy) -> None:
+    """Turn "Delete" on a method that cannot be deleted now into a link to why, before anyone
+    confirms anything (the delete page says why, and how to get there)."""
+    by_pk = {method.pk: method for method in methods}
+    for row in rows:
+        method = by_pk.get(row.method_id)
+        if method is None or not why_undeletable(method, methods, policy):
+            continue
+        delete_url = reverse("security_info:delete", args=[method.pk])
+        row.actions = [
+            Action(_("Why can't I delete it?"), action.url, action.hidden)
+            if action.url == delete_url
+            else action
+            for action in row.actions
+        ]
+
+
 @require_http_methods(["GET", "POST"])
 @sudo_required
 def delete(request: PortalRequest, pk) -> HttpResponse:
@@ -86,7 +105,8 @@ def delete(request: PortalRequest, pk) -> HttpResponse:
             return redirect("security_info:index")
         messages.success(request, _("%(method)s deleted.") % {"method": method.get_kind_display()})
         return redirect("security_info:index")
-    context = {"method": method, "notes": kind_of(method).delete_notes}
+    blocked = why_undeletable(method, user_methods(request), authentication_policy(request.user))
+    context = {"method": method, "notes": kind_of(method).delete_notes, "blocked": blocked}
     return render(request, "security_info/delete.html", context)
 
 

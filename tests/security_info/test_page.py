@@ -132,6 +132,39 @@ def test_the_last_multi_factor_method_stays_while_the_policy_requires_one(sudo_c
     assert Method.objects.filter(pk=method.pk).exists()
 
 
+def test_the_delete_page_says_up_front_that_the_only_method_cannot_go(sudo_client, alice):
+    method, _app = add_authenticator(alice)
+    html = sudo_client.get(f"/security-info/methods/{method.pk}/delete/").content.decode()
+    assert "Authenticator app can't be deleted yet" in html
+    assert "Add another method first" in html
+    assert 'href="/security-info/#add-method"' in html
+    assert "button--danger" not in html
+    assert "Delete Authenticator app?" not in html
+
+
+def test_the_only_method_row_says_why_instead_of_offering_delete(sudo_client, alice):
+    method, _app = add_authenticator(alice)
+    url = f"/security-info/methods/{method.pk}/delete/"
+    html = sudo_client.get("/security-info/").content.decode()
+    assert f'<a href="{url}">Why can&#x27;t I delete it?' in html
+    assert f'<a href="{url}">Delete<' not in html
+    # With a second method, both can be deleted again.
+    add_phone(alice, channel="sms")
+    html = sudo_client.get("/security-info/").content.decode()
+    assert f'<a href="{url}">Delete<' in html
+    assert "Why can&#x27;t I delete it?" not in html
+    page = sudo_client.get(url).content.decode()
+    assert "Delete Authenticator app?" in page
+    assert "button--danger" in page
+
+
+def test_a_method_that_is_not_a_second_factor_can_always_go(sudo_client, alice):
+    add_authenticator(alice)
+    email = Method.objects.create(user=alice, kind=Method.Kind.EMAIL, email="a@home.example")
+    html = sudo_client.get(f"/security-info/methods/{email.pk}/delete/").content.decode()
+    assert "button--danger" in html
+
+
 def test_without_the_requirement_the_last_method_can_go(sudo_client, alice, northwind):
     AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
     method, _app = add_authenticator(alice)
