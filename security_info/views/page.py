@@ -20,6 +20,7 @@ from security_info.methods import (
     KINDS,
     addable,
     default_candidates,
+    default_no_longer_allowed,
     default_option,
     get_method_for_user,
     kind_of,
@@ -47,13 +48,33 @@ def index(request: PortalRequest) -> HttpResponse:
     rows_by_kind = {key: kind.rows(user, methods) for key, kind in KINDS.items()}
     rows = [password_row(user), *(row for rows in rows_by_kind.values() for row in rows)]
     explain_undeletable(rows, methods, policy)
+    notices = [row.notice for row in rows if row.notice]
+    stale = default_no_longer_allowed(methods, policy)
+    if stale is not None:
+        for row in rows:  # the badge goes where sign-ins now ask first
+            if row.method_id is not None:
+                row.is_default = default is not None and row.method_id == default.method.pk
+        notices.append(
+            _(
+                "Your organization no longer lets %(kind)s be the default sign-in method. "
+                "Until you choose another, we ask for your strongest method that may be: "
+                "%(option)s."
+            )
+            % {"kind": stale.get_kind_display(), "option": default.label}
+            if default
+            else _(
+                "Your organization no longer lets %(kind)s be the default sign-in method. "
+                "Add a method that can be, such as an authenticator app or a passkey."
+            )
+            % {"kind": stale.get_kind_display()}
+        )
     counts = {key: KINDS[key].count(kind_rows) for key, kind_rows in rows_by_kind.items()}
     return render(
         request,
         "security_info/index.html",
         {
             "rows": rows,
-            "notices": [row.notice for row in rows if row.notice],
+            "notices": notices,
             "default": default,
             "can_pick_default": len(options) > 1 and not policy.system_preferred,
             "system_preferred": policy.system_preferred,
