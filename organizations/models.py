@@ -260,9 +260,10 @@ class AuthenticationPolicy(models.Model):
         _("enforce attestation"),
         default=False,
         help_text=_(
-            "On: a key must prove its make and model with its manufacturer's signed "
-            "attestation when it is added. Most synced passkeys (in password managers and "
-            "phones) send none and are refused."
+            "On: a key must prove its make and model when it is added, with an attestation "
+            "signed by a certificate issued for that model (the makers' root certificates are "
+            "not looked up). Most synced passkeys, in password managers and phones, send none "
+            "and are refused. Off: a key's model is what the key says it is."
         ),
     )
 

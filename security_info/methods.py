@@ -47,9 +47,9 @@ def why_undeletable(method: Method, methods, policy: "AuthenticationPolicy") -> 
     """Return why the method cannot be deleted now, or "" when it can: the last one that
     completes a multi-factor sign-in stays while the policy requires one (the person would be
     locked out, or asked to register again at once). `methods` are all of the user's."""
-    if not (policy.mfa_required and kind_of(method).is_second_factor(policy)):
+    if not (policy.mfa_required and kind_of(method).sign_in_options(method, policy)):
         return ""
-    if any(m.pk != method.pk and kind_of(m).is_second_factor(policy) for m in methods):
+    if any(m.pk != method.pk and kind_of(m).sign_in_options(m, policy) for m in methods):
         return ""
     return _(
         "This is your only way to complete a multi-factor sign-in, which your organization "

@@ -40,6 +40,7 @@ class SignInEvent(models.Model):
         WRONG_TEMPORARY_PASS = "wrong_temporary_pass", _("Wrong Temporary Access Pass")
         # The right pass, after its lifetime, or a single-use one a second time.
         SPENT_TEMPORARY_PASS = "spent_temporary_pass", _("Temporary Access Pass expired or used")
+        BLOCKED_PASSKEY = "blocked_passkey", _("Passkey model blocked by the organization")
 
     class App(models.TextChoices):
         PORTAL = "portal", _("My Account")

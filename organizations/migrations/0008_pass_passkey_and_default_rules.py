@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='authenticationpolicy',
             name='passkey_attestation_required',
-            field=models.BooleanField(default=False, help_text="On: a key must prove its make and model with its manufacturer's signed attestation when it is added. Most synced passkeys (in password managers and phones) send none and are refused.", verbose_name='enforce attestation'),
+            field=models.BooleanField(default=False, help_text="On: a key must prove its make and model when it is added, with an attestation signed by a certificate issued for that model (the makers' root certificates are not looked up). Most synced passkeys, in password managers and phones, send none and are refused. Off: a key's model is what the key says it is.", verbose_name='enforce attestation'),
         ),
         migrations.AddField(
             model_name='authenticationpolicy',

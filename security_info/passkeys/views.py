@@ -92,6 +92,7 @@ def register(request: PortalRequest) -> JsonResponse:
             credential=new.credential,
             sign_count=new.sign_count,
             passwordless=new.passwordless,
+            aaguid=new.aaguid,
         )
     except UnreadableBody:
         return _unreadable()
@@ -164,6 +165,8 @@ def sign_in(request) -> JsonResponse:
         record_failed_sign_in(
             request, e.reason, user=e.user, app=sign_in_app(request, next_url), method="passkey"
         )
+        if e.reason == SignInEvent.Reason.BLOCKED_PASSKEY:  # the holder of the key is told
+            return _error(str(e))
         return _error(_("That passkey didn't work. Try again or sign in with your password."))
     user = method.user
     if not method.passwordless:  # it just proved it is discoverable
