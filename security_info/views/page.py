@@ -48,26 +48,12 @@ def index(request: PortalRequest) -> HttpResponse:
     rows_by_kind = {key: kind.rows(user, methods) for key, kind in KINDS.items()}
     rows = [password_row(user), *(row for rows in rows_by_kind.values() for row in rows)]
     explain_undeletable(rows, methods, policy)
-    notices = [row.notice for row in rows if row.notice]
-    stale = default_no_longer_allowed(methods, policy)
-    if stale is not None:
-        for row in rows:  # the badge goes where sign-ins now ask first
+    if not policy.system_preferred:  # the badge is where sign-ins ask first
+        for row in rows:
             if row.method_id is not None:
                 row.is_default = default is not None and row.method_id == default.method.pk
-        notices.append(
-            _(
-                "Your organization no longer lets %(kind)s be the default sign-in method. "
-                "Until you choose another, we ask for your strongest method that may be: "
-                "%(option)s."
-            )
-            % {"kind": stale.get_kind_display(), "option": default.label}
-            if default
-            else _(
-                "Your organization no longer lets %(kind)s be the default sign-in method. "
-                "Add a method that can be, such as an authenticator app or a passkey."
-            )
-            % {"kind": stale.get_kind_display()}
-        )
+    notices = [row.notice for row in rows if row.notice]
+    notices += [notice for notice in [default_notice(methods, policy, default)] if notice]
     counts = {key: KINDS[key].count(kind_rows) for key, kind_rows in rows_by_kind.items()}
     return render(
         request,
@@ -76,11 +62,29 @@ def index(request: PortalRequest) -> HttpResponse:
             "rows": rows,
             "notices": notices,
             "default": default,
+            "no_default_allowed": default is None and any(m.is_default for m in methods),
             "can_pick_default": len(options) > 1 and not policy.system_preferred,
             "system_preferred": policy.system_preferred,
             "addable": addable(user, policy, counts),
         },
     )
+
+
+def default_notice(methods, policy, default) -> str:
+    """Say so when the user's chosen default is of a kind the policy no longer allows."""
+    stale = default_no_longer_allowed(methods, policy)
+    if stale is None:
+        return ""
+    if default is not None:
+        return _(
+            "Your organization no longer lets %(kind)s be the default sign-in method. Until "
+            "you choose another, we ask for your strongest method that may be: %(option)s."
+        ) % {"kind": stale.get_kind_display(), "option": default.label}
+    allowed = [str(KINDS[key].label) for key in policy.default_method_kinds if key in KINDS]
+    return _(
+        "Your organization no longer lets %(kind)s be the default sign-in method. Add a "
+        "method that can be: %(allowed)s."
+    ) % {"kind": stale.get_kind_display(), "allowed": ", ".join(allowed)}
 
 
 def password_row(user) -> Row:

@@ -390,7 +390,9 @@ def test_a_sign_in_challenges_the_strongest_allowed_instead(client, alice, no_ph
 def test_without_an_allowed_method_the_page_says_what_to_add(sudo_client, alice, no_phone_defaults):
     add_phone(alice, channel="sms", is_default=True)
     html = sudo_client.get("/security-info/").content.decode()
-    assert "Add a method that can be, such as an authenticator app or a passkey." in html
+    assert "Add a method that can be: Passkey or security key, Authenticator app." in html
+    assert "None: your organization doesn't let any of your methods be the default." in html
+    assert "None yet" not in html
 
 
 def test_the_first_method_becomes_the_default_only_if_the_policy_allows(
