@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from organizations.policies import authentication_policy
 from portal import ratelimits
 from portal.authentication import complete_sign_in, record_factor
 from portal.http import PortalRequest, UnreadableBody, bad_request, json_object, safe_next
@@ -59,7 +60,12 @@ def add(request: PortalRequest) -> HttpResponse:
     if refusal:
         messages.error(request, refusal)
         return redirect("security_info:index")
-    return render(request, "security_info/passkeys/add.html")
+    policy = authentication_policy(request.user)
+    context = {
+        "models_restricted": bool(policy.passkey_restriction),
+        "attestation_required": policy.passkey_attestation_required,
+    }
+    return render(request, "security_info/passkeys/add.html", context)
 
 
 @never_cache

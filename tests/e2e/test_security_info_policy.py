@@ -64,3 +64,8 @@ def test_what_cannot_be_done_is_said_before_anyone_tries(
     page.get_by_role("link", name="Add another method").click()
     page.wait_for_url(base + "/security-info/#add-method")
     assert Method.objects.filter(pk=app.pk).exists()
+
+    page.goto(base + "/security-info/passkeys/add/")
+    assert page.get_by_text("accepts only some makes and models").is_visible()
+    axe(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

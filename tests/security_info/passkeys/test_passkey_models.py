@@ -249,3 +249,15 @@ def test_passkeys_added_before_models_were_stored_get_theirs_from_the_credential
     method.refresh_from_db()
     broken.refresh_from_db()
     assert (method.aaguid, broken.aaguid) == (uuid.UUID(YUBIKEY), None)
+
+
+def test_the_add_page_says_up_front_when_models_are_restricted(sudo_client, northwind):
+    assert (
+        "makes and models" not in sudo_client.get("/security-info/passkeys/add/").content.decode()
+    )
+    restrict(northwind, "allow", YUBIKEY)
+    html = sudo_client.get("/security-info/passkeys/add/").content.decode()
+    assert "accepts only some makes and models of passkeys" in html
+    restrict(northwind, "allow", YUBIKEY, passkey_attestation_required=True)
+    html = sudo_client.get("/security-info/passkeys/add/").content.decode()
+    assert "only passkeys and security keys that prove their make and model" in html
