@@ -48,10 +48,8 @@ def index(request: PortalRequest) -> HttpResponse:
     rows_by_kind = {key: kind.rows(user, methods) for key, kind in KINDS.items()}
     rows = [password_row(user), *(row for rows in rows_by_kind.values() for row in rows)]
     explain_undeletable(rows, methods, policy)
-    if not policy.system_preferred:  # the badge is where sign-ins ask first
-        for row in rows:
-            if row.method_id is not None:
-                row.is_default = default is not None and row.method_id == default.method.pk
+    if not policy.system_preferred:
+        mark_default(rows, default)
     notices = [row.notice for row in rows if row.notice]
     notices += [notice for notice in [default_notice(methods, policy, default)] if notice]
     counts = {key: KINDS[key].count(kind_rows) for key, kind_rows in rows_by_kind.items()}
@@ -68,6 +66,14 @@ def index(request: PortalRequest) -> HttpResponse:
             "addable": addable(user, policy, counts),
         },
     )
+
+
+def mark_default(rows: list[Row], default) -> None:
+    """Put the Default badge where sign-ins ask first: on the user's choice, or on the method
+    that stands in for it when the policy no longer lets that one be the default."""
+    for row in rows:
+        if row.method_id is not None:
+            row.is_default = default is not None and row.method_id == default.method.pk
 
 
 def default_notice(methods, policy, default) -> str:
