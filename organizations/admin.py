@@ -200,7 +200,8 @@ class PasswordPolicyInline(admin.StackedInline):
             _("Expiry"),
             {
                 "description": _(
-                    "An expired password must be changed right after signing in with it."
+                    "An expired password must be changed right after signing in with it. "
+                    "Accounts ticked “password never expires” on their user page are exempt."
                 ),
                 "fields": ["expiry_days"],
             },
