@@ -86,6 +86,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# "This page expired" for people, JSON for the API and scripts.
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 SITE_NAME = os.environ.get("SITE_NAME", "My Account")
 
 # The kernel first (its templates override allauth's and the admin's), then what the page apps

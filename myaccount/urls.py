@@ -10,6 +10,7 @@ from django.views.generic import RedirectView
 
 from myaccount.adapter import limit_floods
 from portal import views as portal_views
+from portal.http import API_PREFIX
 from security_info.urls import sign_in_urlpatterns
 
 # The work address is a directory attribute that admins manage: the user-facing pages that add,
@@ -57,9 +58,15 @@ urlpatterns = [
     path("accounts/", include((sign_in_urlpatterns, "sign_in"))),
     path("security-info/", include("security_info.urls")),
     path("password/", include("security_info.password.urls")),
-    path("api/", include("security_info.app_passwords.api_urls")),
+    path(API_PREFIX, include("security_info.app_passwords.api_urls")),
     path("admin/", admin.site.urls),
     path("health/", portal_views.health, name="health"),
     path("health/worker/", portal_views.worker_health, name="worker_health"),
     path("", include("portal.urls")),
 ]
+
+# People get the pages in templates/ (404.html…); the API and scripts get JSON (portal.views).
+handler400 = "portal.views.bad_request"
+handler403 = "portal.views.permission_denied"
+handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"

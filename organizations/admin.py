@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import admin
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import (
+    DEFAULT_METHOD_KINDS,
     AuthenticationPolicy,
     Domain,
     Membership,
@@ -68,7 +70,37 @@ class AuthenticationPolicyInline(admin.StackedInline):
         ),
         (
             _("Temporary Access Pass"),
-            {"fields": ["temporary_pass_minutes", "temporary_pass_one_time"]},
+            {
+                "description": _(
+                    "The admin issuing a pass picks its lifetime between the shortest and the "
+                    "longest (10 minutes to 30 days, 43200 minutes); the default is offered."
+                ),
+                "fields": [
+                    ("temporary_pass_min_minutes", "temporary_pass_max_minutes"),
+                    "temporary_pass_minutes",
+                    "temporary_pass_one_time",
+                    "temporary_pass_length",
+                ],
+            },
+        ),
+        (
+            _("Passkeys"),
+            {
+                "description": _(
+                    "Which passkeys and security keys may be added and used, by make and model "
+                    "(AAGUID). A key that a change here no longer lets in is refused at its "
+                    "next sign-in, and its owner is told on Security info."
+                ),
+                "fields": [
+                    "passkey_attestation_required",
+                    "passkey_restriction",
+                    "passkey_aaguids",
+                ],
+            },
+        ),
+        (
+            _("Default method"),
+            {"fields": ["default_method_kinds"]},
         ),
         (
             _("Sessions"),
@@ -88,6 +120,15 @@ class AuthenticationPolicyInline(admin.StackedInline):
     ]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "default_method_kinds":  # a list of kinds: one box for each
+            return forms.MultipleChoiceField(
+                label=capfirst(db_field.verbose_name),
+                choices=DEFAULT_METHOD_KINDS,
+                widget=forms.CheckboxSelectMultiple,
+                help_text=db_field.help_text,
+            )
+        if db_field.name == "passkey_aaguids":
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 4, "cols": 40})
         help_text = session_help_texts().get(db_field.name)
         if help_text:
             kwargs["help_text"] = help_text
@@ -159,7 +200,8 @@ class PasswordPolicyInline(admin.StackedInline):
             _("Expiry"),
             {
                 "description": _(
-                    "An expired password must be changed right after signing in with it."
+                    "An expired password must be changed right after signing in with it. "
+                    "Accounts ticked “password never expires” on their user page are exempt."
                 ),
                 "fields": ["expiry_days"],
             },

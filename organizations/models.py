@@ -1,3 +1,4 @@
+import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -120,12 +121,48 @@ def _times(value: int | None, unit: int) -> int | None:
     return None if value is None else value * unit
 
 
+# A Temporary Access Pass's lifetime, as Microsoft bounds it: 10 minutes to 30 days.
+PASS_MINUTES = (MinValueValidator(10), MaxValueValidator(60 * 24 * 30))
+
+# The kinds of method that can be someone's default (what is challenged first at sign-in), by
+# the keys of security_info's Method.Kind. An email code never can be.
+DEFAULT_METHOD_KINDS = [
+    ("passkey", _("Passkey or security key")),
+    ("authenticator", _("Authenticator app")),
+    ("mobile_phone", _("Mobile phone (text or call)")),
+    ("alternate_phone", _("Alternate phone (call)")),
+    ("office_phone", _("Office phone (call)")),
+]
+
+
+def all_default_method_kinds() -> list[str]:
+    return [key for key, _label in DEFAULT_METHOD_KINDS]
+
+
+def parse_aaguids(text: str) -> list[uuid.UUID]:
+    """Read one AAGUID a line (blank lines ignored); raise ValueError naming a bad line."""
+    aaguids = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            aaguids.append(uuid.UUID(line.strip()))
+        except ValueError:
+            raise ValueError(number, line.strip()) from None
+    return aaguids
+
+
 class AuthenticationPolicy(models.Model):
     """What an organization lets its people register and requires of them at sign-in.
 
     Edited in the admin. A user with no home organization gets `AuthenticationPolicy()`
     unsaved, i.e. these field defaults.
     """
+
+    class KeyRestriction(models.TextChoices):
+        NONE = "", _("Any make and model")
+        ALLOW = "allow", _("Only the models listed")
+        BLOCK = "block", _("Any model but those listed")
 
     organization = models.OneToOneField(
         Organization, on_delete=models.CASCADE, related_name="authentication_policy"
@@ -191,14 +228,64 @@ class AuthenticationPolicy(models.Model):
         default=3,
         validators=[MinValueValidator(3), MaxValueValidator(5)],
     )
-    # Temporary Access Pass.
+    # Temporary Access Pass: the admin issuing one picks a lifetime from min to max.
     temporary_pass_minutes = models.PositiveIntegerField(
-        _("temporary access pass lifetime (minutes)"),
-        default=60,
-        validators=[MinValueValidator(10), MaxValueValidator(60 * 24 * 30)],
+        _("default lifetime (minutes)"), default=60, validators=PASS_MINUTES
+    )
+    temporary_pass_min_minutes = models.PositiveIntegerField(
+        _("shortest lifetime (minutes)"), default=60, validators=PASS_MINUTES
+    )
+    temporary_pass_max_minutes = models.PositiveIntegerField(
+        _("longest lifetime (minutes)"), default=8 * 60, validators=PASS_MINUTES
     )
     temporary_pass_one_time = models.BooleanField(
-        _("temporary access pass is single-use"), default=True
+        _("every pass is single-use"),
+        default=True,
+        help_text=_(
+            "Off: the admin issuing a pass chooses between one sign-in and any number of "
+            "sign-ins until it expires."
+        ),
+    )
+    temporary_pass_length = models.PositiveSmallIntegerField(
+        _("length (characters)"),
+        default=8,
+        validators=[MinValueValidator(8), MaxValueValidator(48)],
+        help_text=_(
+            "8 to 48. Passes use lower-case letters and digits without look-alikes (no 0, o, "
+            "1, l or i)."
+        ),
+    )
+    # Passkeys and security keys (FIDO2).
+    passkey_attestation_required = models.BooleanField(
+        _("enforce attestation"),
+        default=False,
+        help_text=_(
+            "On: a key must prove its make and model when it is added, with an attestation "
+            "signed by a certificate issued for that model (the makers' root certificates are "
+            "not looked up). Most synced passkeys, in password managers and phones, send none "
+            "and are refused. Off: a key's model is what the key says it is."
+        ),
+    )
+
+    passkey_restriction = models.CharField(
+        _("key restrictions"), max_length=8, choices=KeyRestriction, blank=True
+    )
+    passkey_aaguids = models.TextField(
+        _("models (AAGUIDs)"),
+        blank=True,
+        help_text=_(
+            "One AAGUID per line, as the key's maker publishes it, e.g. "
+            "cb69481e-8ff7-4039-93ec-0a2729a154a8. Keys already added that the list no longer "
+            "lets in can no longer sign in."
+        ),
+    )
+    # Which kinds of method may be someone's default (challenged first at sign-in).
+    default_method_kinds = models.JSONField(
+        _("methods that may be the default"),
+        default=all_default_method_kinds,
+        help_text=_(
+            "Someone whose default is not among them is asked for their strongest method that is."
+        ),
     )
     # Which registered methods can prove who you are at a self-service password reset.
     reset_enabled = models.BooleanField(_("self-service password reset"), default=True)
@@ -257,8 +344,65 @@ class AuthenticationPolicy(models.Model):
             errors["reset_security_questions"] = _(
                 "A reset cannot ask more questions than people register."
             )
+        errors |= self._temporary_pass_errors() | self._passkey_errors()
+        if not isinstance(self.default_method_kinds, list) or not set(
+            self.default_method_kinds
+        ) <= set(all_default_method_kinds()):
+            errors["default_method_kinds"] = _("Choose from the kinds listed.")
+        elif not self.default_method_kinds:
+            errors["default_method_kinds"] = _("Choose at least one.")
         if errors:
             raise ValidationError(errors)
+
+    def _temporary_pass_errors(self) -> dict[str, str | Promise]:
+        errors: dict[str, str | Promise] = {}
+        low, default, high = (
+            self.temporary_pass_min_minutes,
+            self.temporary_pass_minutes,
+            self.temporary_pass_max_minutes,
+        )
+        if None in (low, default, high):
+            return errors  # the field's own error says it is missing
+        if low > high:
+            errors["temporary_pass_min_minutes"] = _("The shortest cannot be above the longest.")
+        elif not low <= default <= high:
+            errors["temporary_pass_minutes"] = _(
+                "The default must be within the shortest and the longest lifetime."
+            )
+        return errors
+
+    def _passkey_errors(self) -> dict[str, str | Promise]:
+        try:
+            aaguids = parse_aaguids(self.passkey_aaguids)
+        except ValueError as e:
+            number, line = e.args
+            return {
+                "passkey_aaguids": _(
+                    "Line %(number)s, “%(line)s”, is not an AAGUID: it looks like "
+                    "cb69481e-8ff7-4039-93ec-0a2729a154a8."
+                )
+                % {"number": number, "line": line[:60]}
+            }
+        if self.passkey_restriction == self.KeyRestriction.ALLOW and not aaguids:
+            return {
+                "passkey_aaguids": _("List the models to allow: an empty list would allow none.")
+            }
+        return {}
+
+    def allows_passkey_model(self, aaguid: str) -> bool:
+        """Tell whether a passkey of this model (its AAGUID; "" when unknown) may be added and
+        used under the key restrictions."""
+        if not self.passkey_restriction:
+            return True
+        try:
+            listed = uuid.UUID(aaguid) in set(parse_aaguids(self.passkey_aaguids))
+        except ValueError:  # no model known, or a list saved before it was checked
+            listed = False
+        return listed if self.passkey_restriction == self.KeyRestriction.ALLOW else not listed
+
+    def may_be_default(self, kind: str) -> bool:
+        """Tell whether a method of this kind (a Method.Kind key) may be the default."""
+        return kind in self.default_method_kinds
 
     def _session_errors(self) -> dict[str, str | Promise]:
         """The limits this policy sets must nest: idle within the lifetime, the lifetime within

@@ -115,7 +115,17 @@ class UserAdmin(PrivilegedTargetMixin, BaseUserAdmin):
     inlines: list[type[admin.options.InlineModelAdmin]] = []  # type: ignore[misc]
     actions: list[Callable] = []  # see extend_user_admin()
     fieldsets = [
-        (None, {"fields": ["email", "password", "password_changed_at", "must_change_password"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "email",
+                    "password",
+                    "password_changed_at",
+                    ("must_change_password", "password_never_expires"),
+                ]
+            },
+        ),
         (
             gettext_lazy("Directory attributes"),
             {

@@ -41,11 +41,22 @@ def client_ip(request: HttpRequest) -> str | None:
         return None
 
 
+# Where the JSON API is mounted (myaccount/urls.py): everything under it answers JSON, errors
+# included, whether or not a view matched the address.
+API_PREFIX = "api/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Tell whether the request is for the JSON API (by its address, so a 404 is one too)."""
+    return request.path_info.startswith(f"/{API_PREFIX}")
+
+
 def wants_json(request: HttpRequest) -> bool:
     """Tell whether the client is a script or an API client that reads JSON, not a page."""
     match = request.resolver_match
     return (
-        (match is not None and match.namespace == "api")
+        is_api_request(request)
+        or (match is not None and match.namespace == "api")
         or request.content_type == "application/json"
         or "application/json" in request.headers.get("Accept", "")
     )

@@ -89,6 +89,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     password_changed_at = models.DateTimeField(_("password last changed"), null=True, blank=True)
     # Set by an admin's temporary password: the user must choose their own at the next sign-in.
     must_change_password = models.BooleanField(_("must change password"), default=False)
+    password_never_expires = models.BooleanField(
+        _("password never expires"),
+        default=False,
+        help_text=_("Ticked: the organization's password expiry does not apply to this account."),
+    )
 
     objects = UserManager()
 

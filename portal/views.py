@@ -11,8 +11,10 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -191,3 +193,56 @@ def too_many_requests(request: HttpRequest, limit: RateLimited) -> HttpResponse:
     response["Retry-After"] = str(limit.retry_after)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# Error pages: the templates for people (404.html, …), JSON for the API and scripts -----------
+# (wired in myaccount/urls.py as handler400…handler500, and settings.CSRF_FAILURE_VIEW).
+
+ERRORS = {
+    400: ("bad_request", gettext_lazy("The request could not be read.")),
+    403: ("forbidden", gettext_lazy("You don't have permission to do this.")),
+    404: ("not_found", gettext_lazy("There is nothing at this address.")),
+    500: ("server_error", gettext_lazy("Something went wrong on our side. Try again later.")),
+}
+
+
+def json_error(status: int, code: str, message: "str | Promise") -> JsonResponse:
+    """The API's answer for every error: {"error": code, "message": text}, never cached."""
+    response = JsonResponse({"error": code, "message": str(message)}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(request: HttpRequest, status: int, default, **kwargs) -> HttpResponse:
+    if wants_json(request):
+        code, message = ERRORS[status]
+        return json_error(status, code, message)
+    return default(request, **kwargs)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error_page(request, 400, defaults.bad_request, exception=exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error_page(request, 403, defaults.permission_denied, exception=exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error_page(request, 404, defaults.page_not_found, exception=exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return _error_page(request, 500, defaults.server_error)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its token (open too long, cookies blocked): "This page expired",
+    or for a script, JSON that says what was missing."""
+    if wants_json(request):
+        message = _(
+            "This request was refused because its CSRF token is missing or wrong. The API "
+            "takes an app password (HTTP Basic), never a browser session."
+        )
+        return json_error(403, "csrf_failed", message)
+    return csrf.csrf_failure(request, reason=reason)

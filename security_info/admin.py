@@ -38,6 +38,7 @@ METHOD_FIELDS = [
     "is_default",
     "channel",
     "passwordless",
+    "aaguid",
     "created_at",
     "last_used_at",
 ]

@@ -51,6 +51,7 @@ class Row:
     used: datetime | None = None
     # Something the page says at the top because of this row ("running out of codes").
     notice: str | Promise = ""
+    method_id: int | None = None  # the Method row it shows, for kinds stored as methods
 
     @property
     def show_dates(self) -> bool:
@@ -206,6 +207,7 @@ class MethodKindBase(Kind):
             is_default=method.is_default,
             added=method.created_at,
             used=method.last_used_at,
+            method_id=method.pk,
         )
 
     def is_second_factor(self, policy: "AuthenticationPolicy") -> bool:

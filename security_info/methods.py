@@ -43,6 +43,20 @@ def kind_of(method: Method) -> MethodKindBase:
     return METHOD_KINDS[method.kind]
 
 
+def why_undeletable(method: Method, methods, policy: "AuthenticationPolicy") -> str:
+    """Return why the method cannot be deleted now, or "" when it can: the last one that
+    completes a multi-factor sign-in stays while the policy requires one (the person would be
+    locked out, or asked to register again at once). `methods` are all of the user's."""
+    if not (policy.mfa_required and kind_of(method).sign_in_options(method, policy)):
+        return ""
+    if any(m.pk != method.pk and kind_of(m).sign_in_options(m, policy) for m in methods):
+        return ""
+    return _(
+        "This is your only way to complete a multi-factor sign-in, which your organization "
+        "requires. Add another method first, then you can delete this one."
+    )
+
+
 def get_method_for_user(user: "User", pk: object, kinds: list[str] | None = None) -> Method:
     """Return the user's method, or 404 for anyone else's (and for a malformed id)."""
     methods = Method.objects.filter(user=user)
@@ -70,23 +84,41 @@ def sign_in_options(methods, policy: "AuthenticationPolicy") -> list[SignInOptio
     return sorted(options, key=lambda option: (option.strength, option.method.created_at))
 
 
+def may_be_default(option: SignInOption, policy: "AuthenticationPolicy") -> bool:
+    """Tell whether the option may be the default: its kind can be one (an email code never
+    is) and the policy lets it."""
+    return option.kind.can_be_default and policy.may_be_default(option.method.kind)
+
+
 def default_candidates(methods, policy: "AuthenticationPolicy") -> list[SignInOption]:
-    """Return the options that may be the default (an email code never is)."""
-    return [o for o in sign_in_options(methods, policy) if o.kind.can_be_default]
+    """Return the options that may be the default, strongest first."""
+    return [o for o in sign_in_options(methods, policy) if may_be_default(o, policy)]
 
 
 def default_option(
     options: list[SignInOption], policy: "AuthenticationPolicy"
 ) -> SignInOption | None:
-    """Return the option a sign-in challenges first: the user's default unless the policy
-    prefers the strongest."""
+    """Return the option a sign-in challenges first: the user's default, unless the policy
+    prefers the strongest or no longer lets that kind be the default (then the strongest that
+    may be one)."""
     if not options:
         return None
-    if not policy.system_preferred:
-        for option in options:
-            if option.method.is_default and option.channel == option.method.channel:
-                return option
-    return options[0]
+    if policy.system_preferred:
+        return options[0]
+    allowed = [option for option in options if may_be_default(option, policy)]
+    for option in allowed:
+        if option.method.is_default and option.channel == option.method.channel:
+            return option
+    return (allowed or options)[0]
+
+
+def default_no_longer_allowed(methods, policy: "AuthenticationPolicy") -> Method | None:
+    """Return the user's chosen default if the policy no longer lets its kind be the default
+    (the sign-in then asks for another), else None."""
+    if policy.system_preferred:
+        return None
+    chosen = next((m for m in methods if m.is_default), None)
+    return chosen if chosen and not policy.may_be_default(chosen.kind) else None
 
 
 def second_factor_methods(

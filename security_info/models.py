@@ -53,6 +53,9 @@ class Method(models.Model):
     credential = models.TextField(blank=True)
     sign_count = models.PositiveBigIntegerField(default=0)
     passwordless = models.BooleanField(default=False)
+    # The make and model the passkey said it is (its authenticator's AAGUID; all zeros when
+    # it would not say), which the policy's key restrictions allow or block.
+    aaguid = models.UUIDField(_("model (AAGUID)"), null=True, blank=True)
     # The default method is challenged first at sign-in; `channel` says text or call.
     is_default = models.BooleanField(_("default"), default=False)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel, blank=True)

@@ -2,7 +2,6 @@
 
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 
 from organizations.policies import authentication_policy
 from portal.sudo import record_verification
@@ -14,6 +13,7 @@ from security_info.methods import (
     default_option,
     kind_of,
     second_factor_methods,
+    why_undeletable,
 )
 from security_info.models import Method
 from signins.models import SecurityEvent
@@ -68,15 +68,11 @@ def delete_method(request: HttpRequest, method: Method) -> None:
     sign-in: the person would be locked out, or asked to register again at once.
     """
     user = method.user
-    policy = authentication_policy(user)
+    # Locked, so that two deletions at once cannot each leave the other method the last one.
     locked = Method.objects.select_for_update().filter(user=user)
-    remaining = [m for m in locked if m.pk != method.pk and kind_of(m).is_second_factor(policy)]
-    if policy.mfa_required and kind_of(method).is_second_factor(policy) and not remaining:
-        raise MethodLocked(
-            _(
-                "This is your only way to complete a multi-factor sign-in, which your organization requires. Add another method first."
-            )
-        )
+    reason = why_undeletable(method, list(locked), authentication_policy(user))
+    if reason:
+        raise MethodLocked(reason)
     method.delete()
     _ensure_default(user)
     record_security_event(

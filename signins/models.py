@@ -37,6 +37,10 @@ class SignInEvent(models.Model):
         TOO_MANY_CODES = "too_many_codes", _("Too many wrong codes")
         SEND_FAILED = "send_failed", _("Code could not be sent")
         INVALID_CREDENTIAL = "invalid_credential", _("Passkey not accepted")
+        WRONG_TEMPORARY_PASS = "wrong_temporary_pass", _("Wrong Temporary Access Pass")
+        # The right pass, after its lifetime, or a single-use one a second time.
+        SPENT_TEMPORARY_PASS = "spent_temporary_pass", _("Temporary Access Pass expired or used")
+        BLOCKED_PASSKEY = "blocked_passkey", _("Passkey model blocked by the organization")
 
     class App(models.TextChoices):
         PORTAL = "portal", _("My Account")

@@ -6,14 +6,18 @@ way into the portal. Every attempt is rate limited and written to the sign-in lo
 """
 
 import base64
+from collections.abc import Callable
+from functools import wraps
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from organizations.policies import home_organization
 from portal import ratelimits
+from portal.views import json_error
 from security_info.app_passwords.passwords import find_app_password, mark_used
 from signins.models import SignInEvent
 from signins.services import record_failed_sign_in, record_sign_in
@@ -39,8 +43,36 @@ def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     return email.strip(), password
 
 
-@login_not_required
-@require_GET
+def api_view(*methods: str) -> Callable:
+    """Make a view of the API: open to requests without a session, free of CSRF checks, and
+    answering a method it does not take with a JSON 405.
+
+    CSRF protects what a browser does with its cookies on someone's behalf. The API never reads
+    the session cookie: each request carries its own credentials in the Authorization header,
+    which another site's page cannot make a browser add, so there is nothing to forge. A
+    browser that remembered Basic credentials could still be led to send them, but only with
+    the methods taken here (GET), which change nothing but the app password's "last used".
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method not in methods:
+                response = json_error(
+                    405,
+                    "method_not_allowed",
+                    _("This address answers only %(methods)s.") % {"methods": ", ".join(methods)},
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            return view(request, *args, **kwargs)
+
+        return csrf_exempt(login_not_required(checked))
+
+    return decorator
+
+
+@api_view("GET")
 def me(request: HttpRequest) -> JsonResponse:
     """Return the profile of the account whose email and app password are given."""
     credentials = basic_credentials(request)
@@ -64,7 +96,7 @@ def me(request: HttpRequest) -> JsonResponse:
     # Said only to whoever holds a valid app password, so it reveals nothing to a guesser.
     if not user.is_active:
         _record_failure(request, email, user, Reason.INACTIVE_ACCOUNT)
-        return _error(403, "inactive_account", "This account is disabled.")
+        return _error(403, "inactive_account", _("This account is disabled."))
     mark_used(app_password)
     record_sign_in(
         request,
@@ -101,13 +133,15 @@ def _record_failure(request, email: str, user, reason) -> None:
 
 
 def _unauthorized() -> JsonResponse:
-    response = _error(401, "unauthorized", "Sign in with your email address and an app password.")
+    response = _error(
+        401, "unauthorized", _("Sign in with your email address and an app password.")
+    )
     response["WWW-Authenticate"] = REALM
     return response
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
-    return _no_store(JsonResponse({"error": code, "message": message}, status=status))
+    return json_error(status, code, message)
 
 
 def _no_store(response: JsonResponse) -> JsonResponse:

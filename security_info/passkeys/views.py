@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from organizations.policies import authentication_policy
 from portal import ratelimits
 from portal.authentication import complete_sign_in, record_factor
 from portal.http import PortalRequest, UnreadableBody, bad_request, json_object, safe_next
@@ -59,7 +60,12 @@ def add(request: PortalRequest) -> HttpResponse:
     if refusal:
         messages.error(request, refusal)
         return redirect("security_info:index")
-    return render(request, "security_info/passkeys/add.html")
+    policy = authentication_policy(request.user)
+    context = {
+        "models_restricted": bool(policy.passkey_restriction),
+        "attestation_required": policy.passkey_attestation_required,
+    }
+    return render(request, "security_info/passkeys/add.html", context)
 
 
 @never_cache
@@ -92,6 +98,7 @@ def register(request: PortalRequest) -> JsonResponse:
             credential=new.credential,
             sign_count=new.sign_count,
             passwordless=new.passwordless,
+            aaguid=new.aaguid,
         )
     except UnreadableBody:
         return _unreadable()
@@ -164,6 +171,8 @@ def sign_in(request) -> JsonResponse:
         record_failed_sign_in(
             request, e.reason, user=e.user, app=sign_in_app(request, next_url), method="passkey"
         )
+        if e.reason == SignInEvent.Reason.BLOCKED_PASSKEY:  # the holder of the key is told
+            return _error(str(e))
         return _error(_("That passkey didn't work. Try again or sign in with your password."))
     user = method.user
     if not method.passwordless:  # it just proved it is discoverable

@@ -20,11 +20,15 @@ from django.conf import settings
 from django.http.request import split_domain_port
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from fido2.attestation import Attestation, AttestationType, verify_x509_chain
+from fido2.attestation.base import InvalidAttestation
 from fido2.cose import UnsupportedKey
 from fido2.rpid import verify_rp_id
 from fido2.server import Fido2Server
 from fido2.utils import websafe_decode, websafe_encode
 from fido2.webauthn import (
+    AttestationConveyancePreference,
+    AttestationObject,
     AttestedCredentialData,
     AuthenticationResponse,
     PublicKeyCredentialRpEntity,
@@ -34,6 +38,7 @@ from fido2.webauthn import (
     UserVerificationRequirement,
 )
 
+from organizations.policies import authentication_policy
 from security_info.models import Method
 from signins.models import SignInEvent
 
@@ -71,6 +76,20 @@ class NewCredential:
     credential: str  # base64url of the fido2 AttestedCredentialData
     sign_count: int
     passwordless: bool  # discoverable: it can sign in without a user name or password
+    aaguid: str  # the authenticator's make and model
+
+
+def allows_model(policy, aaguid: object) -> bool:
+    """Tell whether the policy's key restrictions let in a passkey of this model (None or
+    all zeros: the key did not say)."""
+    return policy.allows_passkey_model(str(aaguid) if aaguid else "")
+
+
+def blocked_message() -> str:
+    return _(
+        "Your organization doesn't allow this model of passkey or security key. Sign in "
+        "another way, and ask your admin which ones you can use."
+    )
 
 
 def rp_id(request) -> str:
@@ -78,7 +97,9 @@ def rp_id(request) -> str:
     return domain
 
 
-def _server(request) -> Fido2Server:
+def _server(request, *, attested: bool = False) -> Fido2Server:
+    """The relying party for this site; `attested`: registrations must prove their make and
+    model (the policy's "enforce attestation")."""
     domain = rp_id(request)
     relying_party = PublicKeyCredentialRpEntity(id=domain, name=settings.SITE_NAME)
     host = request.get_host()
@@ -88,7 +109,15 @@ def _server(request) -> Fido2Server:
         # It already refuses plain http anywhere but on localhost.
         return urlsplit(origin).netloc == host and verify_rp_id(domain, origin)
 
-    server = Fido2Server(relying_party, verify_origin=verify_origin)
+    if attested:
+        server = Fido2Server(
+            relying_party,
+            verify_origin=verify_origin,
+            attestation=AttestationConveyancePreference.DIRECT,
+            verify_attestation=_verify_attestation,
+        )
+    else:
+        server = Fido2Server(relying_party, verify_origin=verify_origin)
     server.timeout = CHALLENGE_SECONDS * 1000  # type: ignore[assignment]  # milliseconds
     return server
 
@@ -120,6 +149,19 @@ def credential_data(method: Method) -> AttestedCredentialData | None:
     return credential
 
 
+def _verify_attestation(attestation: AttestationObject, client_data_hash: bytes) -> None:
+    """Accept only an attestation signed with a certificate the key's maker issued for its
+    model, whose certificates chain together (fido2 checks the statement, the signature, and
+    that the certificate names the same AAGUID as the key). Refuse "none" and self
+    attestation: they prove no model. The makers' root certificates are not looked up (that
+    would take the FIDO Metadata Service), so this proves a certificate, not who made it."""
+    verifier = Attestation.for_type(attestation.fmt)()
+    result = verifier.verify(attestation.att_stmt, attestation.auth_data, client_data_hash)
+    if result.attestation_type not in (AttestationType.BASIC, AttestationType.ATT_CA):
+        raise InvalidAttestation(f"{attestation.fmt} attestation proves no model")
+    verify_x509_chain(result.trust_path)
+
+
 def _usable_credentials(passkeys) -> list[AttestedCredentialData]:
     return [c for c in map(credential_data, passkeys) if c is not None]
 
@@ -130,7 +172,8 @@ def _usable_credentials(passkeys) -> list[AttestedCredentialData]:
 def registration_options(request, user) -> dict:
     """Start adding a passkey for `user`; the keys they already have are excluded."""
     existing = _usable_credentials(Method.objects.filter(user=user, kind=Method.Kind.PASSKEY))
-    options, state = _server(request).register_begin(
+    attested = authentication_policy(user).passkey_attestation_required
+    options, state = _server(request, attested=attested).register_begin(
         PublicKeyCredentialUserEntity(
             id=user_handle(user),
             name=user.email,
@@ -151,13 +194,24 @@ def verify_registration(request, user, response) -> NewCredential:
     """Check the browser's answer to registration_options(); return the new credential.
 
     The key must be of one of the algorithms the options offered: fido2 does not check that,
-    and a key it cannot verify signatures with would be refused at every use.
+    and a key it cannot verify signatures with would be refused at every use. Its model must
+    be one the user's policy allows, proved by attestation where the policy says so.
     """
     state = _pop_state(request, "register", user)
-    server = _server(request)
+    policy = authentication_policy(user)
+    server = _server(request, attested=policy.passkey_attestation_required)
     try:
         registration = RegistrationResponse.from_dict(_mapping(response))
         auth_data = server.register_complete(state, registration)
+    except InvalidAttestation as e:
+        logger.info("passkey registration refused: attestation: %s", e)
+        raise PasskeyError(
+            _(
+                "Your organization needs passkeys and security keys to prove their make and "
+                "model, and this one didn't. Use a security key your organization approves, "
+                "or ask your admin."
+            )
+        ) from e
     except MALFORMED as e:
         logger.info("passkey registration refused: %s", e)
         raise PasskeyError(_("Your browser's answer could not be verified. Try again.")) from e
@@ -172,6 +226,10 @@ def verify_registration(request, user, response) -> NewCredential:
                 "This passkey uses a kind of key this site doesn't accept. Try a different passkey or security key."
             )
         )
+    aaguid = str(credential.aaguid)
+    if not allows_model(policy, aaguid):
+        logger.info("passkey registration refused: model %s is not allowed", aaguid)
+        raise PasskeyError(blocked_message())
     props = registration.client_extension_results.cred_props
     discoverable = props.get("rk") if isinstance(props, dict) else None
     return NewCredential(
@@ -179,6 +237,7 @@ def verify_registration(request, user, response) -> NewCredential:
         credential=websafe_encode(bytes(credential)),
         sign_count=auth_data.counter,
         passwordless=discoverable is True,
+        aaguid=aaguid,
     )
 
 
@@ -211,7 +270,8 @@ def verify_assertion(request, purpose: str, response, user=None) -> Method:
 
     With a user, only their passkeys may answer; without one, any registered passkey. The
     passkey's signature counter and last use are updated; a counter that did not go up
-    means the key may have been copied, and is refused.
+    means the key may have been copied, and is refused; so is a key of a model that the
+    owner's policy no longer allows (told only to whoever holds the key).
     """
     state = _pop_state(request, purpose, user)
     try:
@@ -235,6 +295,10 @@ def verify_assertion(request, purpose: str, response, user=None) -> Method:
     handle = assertion.response.user_handle
     if handle is not None and handle != user_handle(method.user):
         raise PasskeyError(_("That passkey didn't work."), user=method.user)
+    if not allows_model(authentication_policy(method.user), method.aaguid):
+        raise PasskeyError(
+            blocked_message(), user=method.user, reason=SignInEvent.Reason.BLOCKED_PASSKEY
+        )
     _count_use(method, assertion.response.authenticator_data.counter)
     return method
 

@@ -226,7 +226,10 @@ def requirements(user) -> list[str]:
 
 
 def is_expired(user) -> bool:
-    """Tell whether the user's password is older than the policy allows."""
+    """Tell whether the user's password is older than the policy allows (never, for an
+    account an admin exempted)."""
+    if user.password_never_expires:
+        return False
     policy = password_policy(user)
     if not policy.expiry_days or user.password_changed_at is None:
         return False

@@ -39,8 +39,10 @@ class IssueTemporaryPassForm(forms.ModelForm):
         label=_("Lifetime (minutes)"),
         required=False,
         min_value=temporary_pass.MIN_MINUTES,
+        max_value=temporary_pass.MAX_MINUTES,
         help_text=_(
-            "Leave blank for the organization's lifetime, which is also the longest allowed."
+            "Leave blank for the default lifetime of the user's organization, which also sets "
+            "the shortest and the longest allowed."
         ),
     )
     use = forms.ChoiceField(
@@ -51,6 +53,10 @@ class IssueTemporaryPassForm(forms.ModelForm):
             (SINGLE_USE, _("Single use")),
             (MULTI_USE, _("Any number of sign-ins until it expires")),
         ],
+        help_text=_(
+            "The policy's choice: single use where it requires that, else any number of "
+            "sign-ins. Multi-use passes are only for organizations that allow them."
+        ),
     )
 
     class Meta:
@@ -78,14 +84,20 @@ class IssueTemporaryPassForm(forms.ModelForm):
             return cleaned
         policy = authentication_policy(user)
         minutes = cleaned.get("minutes") or policy.temporary_pass_minutes
-        if minutes > policy.temporary_pass_minutes:
+        low, high = policy.temporary_pass_min_minutes, policy.temporary_pass_max_minutes
+        if "minutes" not in self.errors and not low <= minutes <= high:
             self.add_error(
                 "minutes",
-                _("This user's organization allows at most %(max)s minutes.")
-                % {"max": policy.temporary_pass_minutes},
+                _(
+                    "This user's organization allows %(min)s to %(max)s minutes "
+                    "(%(default)s if left blank)."
+                )
+                % {"min": low, "max": high, "default": policy.temporary_pass_minutes},
             )
         cleaned["minutes"] = minutes
         use = cleaned.get("use")
+        if use == self.MULTI_USE and policy.temporary_pass_one_time:
+            self.add_error("use", _("This user's organization allows only single-use passes."))
         cleaned["one_time"] = (
             policy.temporary_pass_one_time if use == self.POLICY else use == self.SINGLE_USE
         )

@@ -13,16 +13,18 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from organizations.policies import authentication_policy
 from portal import crypto, ratelimits
 from security_info.models import TemporaryAccessPass
 from security_info.temporary_pass.kind import TemporaryPass
 from signins.models import SecurityEvent, SignInEvent
 from signins.services import record_failed_sign_in, record_security_event
 
-# Lower-case letters and digits without the look-alikes 0/o, 1/l/i: about 59 bits in 12.
+# Lower-case letters and digits without the look-alikes 0/o, 1/l/i: about 5 bits a character,
+# 40 in the default 8 (the policy sets 8 to 48); guessing is held off by the rate limits.
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-LENGTH = 12
 PURPOSE = "temporary_pass"
+# Any policy's bounds lie within these (Microsoft's: 10 minutes to 30 days).
 MIN_MINUTES = 10
 MAX_MINUTES = 60 * 24 * 30
 # Compared against when there is no pass, so an unknown account takes as long as a wrong pass.
@@ -40,10 +42,12 @@ def formatted(code: str) -> str:
 
 @transaction.atomic
 def issue(request, user, minutes: int, one_time: bool) -> str:
-    """Create the user's pass, replacing any earlier one; return it, formatted, to show once."""
+    """Create the user's pass, as long as their policy says, replacing any earlier one; return
+    it, formatted, to show once."""
     if not MIN_MINUTES <= minutes <= MAX_MINUTES:
         raise ValueError(f"a pass lasts {MIN_MINUTES} to {MAX_MINUTES} minutes, not {minutes}")
-    code = "".join(secrets.choice(ALPHABET) for _position in range(LENGTH))
+    length = authentication_policy(user).temporary_pass_length
+    code = "".join(secrets.choice(ALPHABET) for _position in range(length))
     now = timezone.now()
     TemporaryAccessPass.objects.update_or_create(
         user=user,
@@ -83,7 +87,9 @@ def authenticate(request, email: str, code: str):
     found = TemporaryAccessPass.objects.filter(user=user).first() if user else None
     right = crypto.matches(normalise(code), PURPOSE, found.digest if found else _NO_PASS)
     if not (user and found and right):
-        reason = SignInEvent.Reason.WRONG_PASSWORD if user else SignInEvent.Reason.UNKNOWN_ACCOUNT
+        reason = (
+            SignInEvent.Reason.WRONG_TEMPORARY_PASS if user else SignInEvent.Reason.UNKNOWN_ACCOUNT
+        )
         _record_failure(request, email, user, reason)
         return None
     if not user.is_active:
@@ -97,7 +103,7 @@ def authenticate(request, email: str, code: str):
         .update(used_at=now)
     )
     if not spent:
-        _record_failure(request, email, user, SignInEvent.Reason.WRONG_PASSWORD)
+        _record_failure(request, email, user, SignInEvent.Reason.SPENT_TEMPORARY_PASS)
         return None
     return user
 

@@ -20,11 +20,13 @@ from security_info.methods import (
     KINDS,
     addable,
     default_candidates,
+    default_no_longer_allowed,
     default_option,
     get_method_for_user,
     kind_of,
     setup_choices,
     user_methods,
+    why_undeletable,
 )
 from security_info.services import MethodLocked, delete_method, set_default
 
@@ -45,19 +47,50 @@ def index(request: PortalRequest) -> HttpResponse:
         )
     rows_by_kind = {key: kind.rows(user, methods) for key, kind in KINDS.items()}
     rows = [password_row(user), *(row for rows in rows_by_kind.values() for row in rows)]
+    explain_undeletable(rows, methods, policy)
+    if not policy.system_preferred:
+        mark_default(rows, default)
+    notices = [row.notice for row in rows if row.notice]
+    notices += [notice for notice in [default_notice(methods, policy, default)] if notice]
     counts = {key: KINDS[key].count(kind_rows) for key, kind_rows in rows_by_kind.items()}
     return render(
         request,
         "security_info/index.html",
         {
             "rows": rows,
-            "notices": [row.notice for row in rows if row.notice],
+            "notices": notices,
             "default": default,
+            "no_default_allowed": default is None and any(m.is_default for m in methods),
             "can_pick_default": len(options) > 1 and not policy.system_preferred,
             "system_preferred": policy.system_preferred,
             "addable": addable(user, policy, counts),
         },
     )
+
+
+def mark_default(rows: list[Row], default) -> None:
+    """Put the Default badge where sign-ins ask first: on the user's choice, or on the method
+    that stands in for it when the policy no longer lets that one be the default."""
+    for row in rows:
+        if row.method_id is not None:
+            row.is_default = default is not None and row.method_id == default.method.pk
+
+
+def default_notice(methods, policy, default) -> str:
+    """Say so when the user's chosen default is of a kind the policy no longer allows."""
+    stale = default_no_longer_allowed(methods, policy)
+    if stale is None:
+        return ""
+    if default is not None:
+        return _(
+            "Your organization no longer lets %(kind)s be the default sign-in method. Until "
+            "you choose another, we ask for your strongest method that may be: %(option)s."
+        ) % {"kind": stale.get_kind_display(), "option": default.label}
+    allowed = [str(KINDS[key].label) for key in policy.default_method_kinds if key in KINDS]
+    return _(
+        "Your organization no longer lets %(kind)s be the default sign-in method. Add a "
+        "method that can be: %(allowed)s."
+    ) % {"kind": stale.get_kind_display(), "allowed": ", ".join(allowed)}
 
 
 def password_row(user) -> Row:
@@ -73,6 +106,23 @@ def password_row(user) -> Row:
     )
 
 
+def explain_undeletable(rows: list[Row], methods, policy) -> None:
+    """Turn "Delete" on a method that cannot be deleted now into a link to why, before anyone
+    confirms anything (the delete page says why, and how to get there)."""
+    by_pk = {method.pk: method for method in methods}
+    for row in rows:
+        method = by_pk.get(row.method_id)
+        if method is None or not why_undeletable(method, methods, policy):
+            continue
+        delete_url = reverse("security_info:delete", args=[method.pk])
+        row.actions = [
+            Action(_("Why can't I delete it?"), action.url, action.hidden)
+            if action.url == delete_url
+            else action
+            for action in row.actions
+        ]
+
+
 @require_http_methods(["GET", "POST"])
 @sudo_required
 def delete(request: PortalRequest, pk) -> HttpResponse:
@@ -86,7 +136,8 @@ def delete(request: PortalRequest, pk) -> HttpResponse:
             return redirect("security_info:index")
         messages.success(request, _("%(method)s deleted.") % {"method": method.get_kind_display()})
         return redirect("security_info:index")
-    context = {"method": method, "notes": kind_of(method).delete_notes}
+    blocked = why_undeletable(method, user_methods(request), authentication_policy(request.user))
+    context = {"method": method, "notes": kind_of(method).delete_notes, "blocked": blocked}
     return render(request, "security_info/delete.html", context)
 
 

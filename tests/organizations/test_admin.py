@@ -34,7 +34,11 @@ def add_organization(admin_client, **sessions):
         "security_questions_required": "3",
         "reset_gates": "1",
         "reset_security_questions": "3",
+        "temporary_pass_min_minutes": "60",
         "temporary_pass_minutes": "60",
+        "temporary_pass_max_minutes": "480",
+        "temporary_pass_length": "8",
+        "default_method_kinds": ["passkey", "authenticator", "mobile_phone"],
         **sessions,
     }
     fields |= {f"authentication_policy-0-{name}": value for name, value in policy.items()}

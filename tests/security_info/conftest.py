@@ -69,7 +69,7 @@ def add_passkey(
         name=name,
         credential_id=key.id,
         credential=websafe_encode(credential),
-        **{"passwordless": True, **fields},
+        **{"passwordless": True, "aaguid": str(key.aaguid), **fields},
     )
     return method, key
 

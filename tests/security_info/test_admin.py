@@ -66,7 +66,7 @@ def issue(admin_client, user, minutes="", use=""):
 
 def shown_pass(response) -> str:
     return re.search(
-        r"<code>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</code>", response.content.decode()
+        r"<code>([a-z2-9]{1,4}(?:-[a-z2-9]{1,4})*)</code>", response.content.decode()
     ).group(1)
 
 
@@ -153,8 +153,19 @@ def test_the_organization_admin_shows_its_policy(admin_client, northwind):
     html = admin_client.get(
         f"/admin/organizations/organization/{northwind.pk}/change/"
     ).content.decode()
-    assert "Temporary Access Pass" in html
+    for heading in ["Temporary Access Pass", "Passkeys", "Default method"]:
+        assert re.search(f">{heading}</h[2-4]>", html)
     assert 'value="90"' in html
+    for field in [
+        "temporary_pass_min_minutes",
+        "temporary_pass_max_minutes",
+        "temporary_pass_length",
+        "passkey_attestation_required",
+        "passkey_restriction",
+        "passkey_aaguids",
+        "default_method_kinds",
+    ]:
+        assert f'name="authentication_policy-0-{field}"' in html
 
 
 def add_organization(admin_client, **policy):
@@ -179,16 +190,85 @@ def test_an_organization_made_in_the_admin_gets_a_default_policy(admin_client, d
     assert (policy.temporary_pass_minutes, policy.allow_recovery_codes) == (60, True)
 
 
+POLICY_FORM = {
+    "remember_browser_days": "0",
+    "security_questions_required": "3",
+    "reset_gates": "1",
+    "reset_security_questions": "3",
+    "temporary_pass_min_minutes": "10",
+    "temporary_pass_minutes": "30",
+    "temporary_pass_max_minutes": "60",
+    "temporary_pass_length": "8",
+    "default_method_kinds": ["passkey", "authenticator"],
+}
+
+
 def test_the_policy_can_be_set_when_making_the_organization(admin_client, db):
+    policy = add_organization(admin_client, **POLICY_FORM)
+    assert (policy.temporary_pass_minutes, policy.allow_recovery_codes) == (30, False)
+    assert policy.default_method_kinds == ["passkey", "authenticator"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        (
+            {"temporary_pass_min_minutes": "90"},
+            "temporary_pass_min_minutes",
+            "The shortest cannot be above the longest.",
+        ),
+        (
+            {"temporary_pass_minutes": "61"},
+            "temporary_pass_minutes",
+            "The default must be within the shortest and the longest lifetime.",
+        ),
+        ({"temporary_pass_max_minutes": "43201"}, "temporary_pass_max_minutes", None),
+        ({"temporary_pass_min_minutes": "9"}, "temporary_pass_min_minutes", None),
+        ({"temporary_pass_length": "7"}, "temporary_pass_length", None),
+        ({"temporary_pass_length": "49"}, "temporary_pass_length", None),
+        ({"default_method_kinds": []}, "default_method_kinds", None),
+        ({"default_method_kinds": ["email"]}, "default_method_kinds", None),
+        (
+            {"passkey_restriction": "allow", "passkey_aaguids": " \n"},
+            "passkey_aaguids",
+            "List the models to allow: an empty list would allow none.",
+        ),
+        (
+            {"passkey_aaguids": "cb69481e-8ff7-4039-93ec-0a2729a154a8\nYubiKey 5"},
+            "passkey_aaguids",
+            "Line 2, “YubiKey 5”, is not an AAGUID: it looks like "
+            "cb69481e-8ff7-4039-93ec-0a2729a154a8.",
+        ),
+    ],
+)
+def test_a_policy_that_does_not_hold_together_is_refused(admin_client, db, changes, field, message):
+    fields = {"name": "Contoso", "slug": "contoso"}
+    fields |= {"created_at_0": "2025-01-02", "created_at_1": "10:00"}
+    fields |= {"authentication_policy-TOTAL_FORMS": "1", "authentication_policy-INITIAL_FORMS": "0"}
+    fields |= {"password_policy-TOTAL_FORMS": "0", "password_policy-INITIAL_FORMS": "0"}
+    fields |= {"domains-TOTAL_FORMS": "0", "domains-INITIAL_FORMS": "0"}
+    policy = POLICY_FORM | changes
+    fields |= {f"authentication_policy-0-{name}": value for name, value in policy.items()}
+    response = admin_client.post("/admin/organizations/organization/add/", fields)
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][1].formset.forms[0].errors
+    assert field in errors
+    if message:
+        assert errors[field] == [message]
+    assert not Organization.objects.filter(slug="contoso").exists()
+
+
+def test_aaguids_may_be_in_any_case_and_with_blank_lines(admin_client, db):
     policy = add_organization(
         admin_client,
-        remember_browser_days="0",
-        security_questions_required="3",
-        reset_gates="1",
-        reset_security_questions="3",
-        temporary_pass_minutes="30",
+        **POLICY_FORM,
+        passkey_restriction="allow",
+        passkey_aaguids="CB69481E-8FF7-4039-93EC-0A2729A154A8\n\n  ee882879-721c-4913-9775-3dfcce97072a ",
     )
-    assert (policy.temporary_pass_minutes, policy.allow_recovery_codes) == (30, False)
+    assert policy.allows_passkey_model("cb69481e-8ff7-4039-93ec-0a2729a154a8")
+    assert policy.allows_passkey_model("ee882879-721c-4913-9775-3dfcce97072a")
+    assert not policy.allows_passkey_model("00000000-0000-0000-0000-000000000000")
+    assert not policy.allows_passkey_model("")
 
 
 # Issuing a Temporary Access Pass ------------------------------------------------------------
@@ -234,20 +314,85 @@ def test_the_lifetime_and_use_follow_the_policy_by_default(
     assert issued.one_time is False
 
 
-def test_the_admin_can_shorten_the_lifetime_and_pick_single_use(admin_client, alice, time_machine):
+def test_the_admin_picks_a_lifetime_within_the_policy_and_single_use(
+    admin_client, alice, northwind, time_machine
+):
     time_machine.move_to(timezone.now(), tick=False)
+    AuthenticationPolicy.objects.create(
+        organization=northwind, temporary_pass_min_minutes=10, temporary_pass_one_time=False
+    )
     issue(admin_client, alice, minutes="15", use="single")
     issued = TemporaryAccessPass.objects.get(user=alice)
     assert issued.expires_at == timezone.now() + timedelta(minutes=15)
     assert issued.one_time is True
 
 
-@pytest.mark.parametrize("minutes", ["61", "9", "-5", "soon"])
+def test_by_default_a_pass_lasts_one_to_eight_hours(admin_client, alice, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    issue(admin_client, alice, minutes="480")
+    issued = TemporaryAccessPass.objects.get(user=alice)
+    assert issued.expires_at == timezone.now() + timedelta(hours=8)
+
+
+@pytest.mark.parametrize("minutes", ["59", "481", "9", "-5", "soon", "99999999999"])
 def test_the_lifetime_is_bounded_by_the_policy(admin_client, alice, minutes):
     response = issue(admin_client, alice, minutes=minutes)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["minutes"]
     assert not TemporaryAccessPass.objects.exists()
+
+
+def test_the_bounds_are_the_ones_of_the_users_organization(admin_client, alice, northwind):
+    AuthenticationPolicy.objects.create(
+        organization=northwind,
+        temporary_pass_min_minutes=30,
+        temporary_pass_minutes=45,
+        temporary_pass_max_minutes=90,
+    )
+    response = issue(admin_client, alice, minutes="120")
+    assert response.context["adminform"].form.errors["minutes"] == [
+        "This user's organization allows 30 to 90 minutes (45 if left blank)."
+    ]
+    issue(admin_client, alice)
+    issued = TemporaryAccessPass.objects.get(user=alice)
+    assert issued.expires_at - issued.created_at == timedelta(minutes=45)
+
+
+def test_a_multi_use_pass_is_refused_where_the_policy_wants_single_use(admin_client, alice):
+    response = issue(admin_client, alice, use="multi")
+    assert response.context["adminform"].form.errors["use"] == [
+        "This user's organization allows only single-use passes."
+    ]
+    assert not TemporaryAccessPass.objects.exists()
+
+
+def test_a_multi_use_pass_signs_in_several_times(admin_client, alice, northwind):
+    AuthenticationPolicy.objects.create(organization=northwind, temporary_pass_one_time=False)
+    code = shown_pass(admin_client.get(issue(admin_client, alice, use="multi")["Location"]))
+    for _sign_in in range(3):
+        client = Client()
+        client.post("/accounts/temporary-pass/", {"email": alice.email, "code": code})
+        assert client.session["_auth_user_id"] == str(alice.pk)
+
+
+@pytest.mark.parametrize("length", [8, 13, 48])
+def test_the_pass_is_as_long_as_the_policy_says_and_unambiguous(
+    admin_client, alice, northwind, length
+):
+    AuthenticationPolicy.objects.create(organization=northwind, temporary_pass_length=length)
+    code = shown_pass(admin_client.get(issue(admin_client, alice)["Location"]))
+    characters = code.replace("-", "")
+    assert len(characters) == length
+    assert not set(characters) & set("0o1liI")
+    assert (
+        Client().post("/accounts/temporary-pass/", {"email": alice.email, "code": code})["Location"]
+        == "/security-info/"
+    )
+
+
+def test_by_default_a_pass_has_eight_characters(admin_client, alice):
+    code = shown_pass(admin_client.get(issue(admin_client, alice)["Location"]))
+    assert re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}", code)
 
 
 def test_issuing_again_replaces_the_pass(admin_client, alice):

@@ -6,6 +6,7 @@ from django.core import mail
 from organizations.models import AuthenticationPolicy
 from portal.delivery import recent_outbox
 from security_info.models import AppPassword, Method, RecoveryCode, SecurityAnswer, SecurityQuestion
+from security_info.services import add_method
 from signins.models import SecurityEvent
 from tests.factories import PASSWORD
 from tests.security_info.conftest import add_authenticator, add_phone, mark_strong_sign_in
@@ -130,6 +131,39 @@ def test_the_last_multi_factor_method_stays_while_the_policy_requires_one(sudo_c
     response = sudo_client.post(f"/security-info/methods/{method.pk}/delete/", follow=True)
     assert "Add another method first" in response.content.decode()
     assert Method.objects.filter(pk=method.pk).exists()
+
+
+def test_the_delete_page_says_up_front_that_the_only_method_cannot_go(sudo_client, alice):
+    method, _app = add_authenticator(alice)
+    html = sudo_client.get(f"/security-info/methods/{method.pk}/delete/").content.decode()
+    assert "Authenticator app can't be deleted yet" in html
+    assert "Add another method first" in html
+    assert 'href="/security-info/#add-method"' in html
+    assert "button--danger" not in html
+    assert "Delete Authenticator app?" not in html
+
+
+def test_the_only_method_row_says_why_instead_of_offering_delete(sudo_client, alice):
+    method, _app = add_authenticator(alice)
+    url = f"/security-info/methods/{method.pk}/delete/"
+    html = sudo_client.get("/security-info/").content.decode()
+    assert f'<a href="{url}">Why can&#x27;t I delete it?' in html
+    assert f'<a href="{url}">Delete<' not in html
+    # With a second method, both can be deleted again.
+    add_phone(alice, channel="sms")
+    html = sudo_client.get("/security-info/").content.decode()
+    assert f'<a href="{url}">Delete<' in html
+    assert "Why can&#x27;t I delete it?" not in html
+    page = sudo_client.get(url).content.decode()
+    assert "Delete Authenticator app?" in page
+    assert "button--danger" in page
+
+
+def test_a_method_that_is_not_a_second_factor_can_always_go(sudo_client, alice):
+    add_authenticator(alice)
+    email = Method.objects.create(user=alice, kind=Method.Kind.EMAIL, email="a@home.example")
+    html = sudo_client.get(f"/security-info/methods/{email.pk}/delete/").content.decode()
+    assert "button--danger" in html
 
 
 def test_without_the_requirement_the_last_method_can_go(sudo_client, alice, northwind):
@@ -304,3 +338,76 @@ def test_the_other_pages_take_a_known_number_of_queries(client, alice, django_as
         assert client.get("/security-info/default/").status_code == 200
     with django_assert_num_queries(6):  # and the count of codes left
         assert client.get("/security-info/recovery-codes/").status_code == 200
+
+
+# Which kinds may be the default (the policy) --------------------------------------------------
+
+
+@pytest.fixture
+def no_phone_defaults(northwind):
+    return AuthenticationPolicy.objects.create(
+        organization=northwind, default_method_kinds=["passkey", "authenticator"]
+    )
+
+
+def test_only_the_kinds_the_policy_allows_are_offered_as_default(
+    sudo_client, alice, no_phone_defaults
+):
+    app, _totp = add_authenticator(alice)
+    phone = add_phone(alice, channel="sms")
+    page = sudo_client.get("/security-info/default/")
+    assert [option.method for option in page.context["options"]] == [app]
+    response = sudo_client.post("/security-info/default/", {"option": f"{phone.pk}:sms"})
+    assert response.status_code == 200
+    phone.refresh_from_db()
+    assert not phone.is_default
+
+
+def test_a_default_the_policy_no_longer_allows_gives_way_to_the_strongest_allowed(
+    sudo_client, alice, no_phone_defaults
+):
+    phone = add_phone(alice, channel="sms", is_default=True)
+    add_authenticator(alice, name="Pixel")
+    response = sudo_client.get("/security-info/")
+    html = response.content.decode()
+    assert response.context["default"].method.kind == "authenticator"
+    assert (
+        "Your organization no longer lets Phone be the default sign-in method. Until you "
+        "choose another, we ask for your strongest method that may be: " in html
+    )
+    rows = {row.method_id: row for row in response.context["rows"] if row.method_id}
+    assert not rows[phone.pk].is_default
+    assert [row.kind for row in rows.values() if row.is_default] == ["Authenticator app"]
+
+
+def test_a_sign_in_challenges_the_strongest_allowed_instead(client, alice, no_phone_defaults):
+    add_phone(alice, channel="sms", is_default=True)
+    app, _totp = add_authenticator(alice)
+    client.post("/accounts/login/", {"login": alice.email, "password": PASSWORD})
+    assert client.session["security_info.sign_in.option"] == f"{app.pk}:"
+
+
+def test_without_an_allowed_method_the_page_says_what_to_add(sudo_client, alice, no_phone_defaults):
+    add_phone(alice, channel="sms", is_default=True)
+    html = sudo_client.get("/security-info/").content.decode()
+    assert "Add a method that can be: Passkey or security key, Authenticator app." in html
+    assert "None: your organization doesn't let any of your methods be the default." in html
+    assert "None yet" not in html
+
+
+def test_the_first_method_becomes_the_default_only_if_the_policy_allows(
+    sudo_client, alice, no_phone_defaults
+):
+    request = sudo_client.get("/security-info/").wsgi_request
+    user = request.user  # alice, read after the policy was made
+    phone = add_method(request, user, kind=Method.Kind.MOBILE_PHONE, phone="+447700900123")
+    assert not phone.is_default
+    app = add_method(request, user, kind=Method.Kind.AUTHENTICATOR, name="Pixel")
+    assert app.is_default
+
+
+def test_by_default_every_kind_that_can_be_the_default_may_be():
+    policy = AuthenticationPolicy()
+    for kind in ["passkey", "authenticator", "mobile_phone", "alternate_phone", "office_phone"]:
+        assert policy.may_be_default(kind)
+    assert not policy.may_be_default("email")

@@ -323,7 +323,9 @@ def test_a_session_is_not_enough(sudo_client):
 
 def test_only_get_is_allowed(sudo_client, client):
     password = create(sudo_client)
-    assert client.post(API_URL, **basic("alice@northwind.example", password)).status_code == 405
+    response = client.post(API_URL, **basic("alice@northwind.example", password))
+    assert response.status_code == 405
+    assert response.json()["error"] == "method_not_allowed"
 
 
 def test_a_disabled_account_gets_403(sudo_client, client, alice):

@@ -140,3 +140,37 @@ def test_a_sign_in_with_a_temporary_access_pass_is_not_interrupted(client, expir
     )
     client.post("/accounts/temporary-pass/", {"email": expiring.email, "code": "abcdefghjkmn"})
     assert client.get("/").status_code == 200
+
+
+# Per user: "password never expires"
+
+
+def test_an_account_whose_password_never_expires_signs_in_straight(client, expiring):
+    expiring.password_never_expires = True
+    expiring.save()
+    sign_in(client)
+    assert client.get("/").status_code == 200
+    assert MUST_CHANGE_PASSWORD_SESSION_KEY not in client.session
+
+
+def test_the_admin_sets_never_expires_on_the_user_page(admin_client, expiring):
+    page = f"/admin/portal/user/{expiring.pk}/change/"
+    html = admin_client.get(page).content.decode()
+    assert 'name="password_never_expires"' in html
+    assert "password expiry does not apply to this account" in html
+    fields = {"email": expiring.email, "is_active": "on", "password_never_expires": "on"}
+    fields |= {"security_methods-TOTAL_FORMS": "0", "security_methods-INITIAL_FORMS": "0"}
+    fields |= {"memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+    response = admin_client.post(page, fields)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    expiring.refresh_from_db()
+    assert expiring.password_never_expires
+
+
+def test_never_expires_does_not_skip_an_admins_temporary_password(client, expiring):
+    """A temporary password is replaced anyway: it was meant only to get in once."""
+    expiring.password_never_expires = True
+    expiring.must_change_password = True
+    expiring.save()
+    sign_in(client)
+    assert client.get("/")["Location"] == URL

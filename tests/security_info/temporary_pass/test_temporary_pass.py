@@ -72,6 +72,7 @@ def test_a_single_use_pass_cannot_be_used_again(client, alice):
     response = sign_in(client)
     assert SESSION_KEY not in client.session
     assert form_errors(response) == [GENERIC_ERROR]
+    assert SignInEvent.objects.filter(result="failure").get().reason == "spent_temporary_pass"
 
 
 def test_a_multi_use_pass_works_until_it_expires(client, alice, time_machine):
@@ -95,6 +96,7 @@ def test_an_expired_pass_is_refused(client, alice, time_machine):
     assert SESSION_KEY not in client.session
     assert form_errors(response) == [GENERIC_ERROR]
     assert TemporaryAccessPass.objects.get(user=alice).used_at is None
+    assert SignInEvent.objects.get().reason == "spent_temporary_pass"
 
 
 def test_an_unknown_address_and_a_wrong_pass_look_the_same(client, alice):
@@ -104,7 +106,17 @@ def test_an_unknown_address_and_a_wrong_pass_look_the_same(client, alice):
     assert wrong.status_code == unknown.status_code == 200
     assert form_errors(wrong) == form_errors(unknown) == [GENERIC_ERROR]
     reasons = set(SignInEvent.objects.values_list("reason", "method"))
-    assert reasons == {("wrong_password", "temporary_pass"), ("unknown_account", "temporary_pass")}
+    assert reasons == {
+        ("wrong_temporary_pass", "temporary_pass"),
+        ("unknown_account", "temporary_pass"),
+    }
+
+
+def test_the_sign_in_log_names_a_wrong_pass_for_what_it_is(client, admin_client, alice):
+    give_pass(alice)
+    sign_in(client, code="zzzz-zzzz-zzzz")
+    html = admin_client.get("/admin/signins/signinevent/").content.decode()
+    assert '<td class="field-reason">Wrong Temporary Access Pass</td>' in html
 
 
 def test_someone_elses_pass_does_not_work(client, alice, bob):
