@@ -7,62 +7,120 @@ from django.db.models import F
 
 
 def keep_what_admins_could_issue(apps, schema_editor):
-    """Before, a pass lasted 10 minutes up to the policy's lifetime: keep those bounds."""
+    """Before, a pass had 12 characters and lasted 10 minutes up to the policy's lifetime:
+    existing policies keep that (new ones start from Microsoft's defaults)."""
     policies = apps.get_model("organizations", "AuthenticationPolicy").objects
-    policies.update(temporary_pass_min_minutes=10, temporary_pass_max_minutes=F("temporary_pass_minutes"))
+    policies.update(
+        temporary_pass_length=12,
+        temporary_pass_min_minutes=10,
+        temporary_pass_max_minutes=F("temporary_pass_minutes"),
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0007_app_passwords_survive_change'),
+        ("organizations", "0007_app_passwords_survive_change"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='authenticationpolicy',
-            name='default_method_kinds',
-            field=models.JSONField(default=organizations.models.all_default_method_kinds, help_text='Someone whose default is not among them is asked for their strongest method that is.', verbose_name='methods that may be the default'),
+            model_name="authenticationpolicy",
+            name="default_method_kinds",
+            field=models.JSONField(
+                default=organizations.models.all_default_method_kinds,
+                help_text="Someone whose default is not among them is asked for their strongest method that is.",
+                verbose_name="methods that may be the default",
+            ),
         ),
         migrations.AddField(
-            model_name='authenticationpolicy',
-            name='passkey_aaguids',
-            field=models.TextField(blank=True, help_text="One AAGUID per line, as the key's maker publishes it, e.g. cb69481e-8ff7-4039-93ec-0a2729a154a8. Keys already added that the list no longer lets in can no longer sign in.", verbose_name='models (AAGUIDs)'),
+            model_name="authenticationpolicy",
+            name="passkey_aaguids",
+            field=models.TextField(
+                blank=True,
+                help_text="One AAGUID per line, as the key's maker publishes it, e.g. cb69481e-8ff7-4039-93ec-0a2729a154a8. Keys already added that the list no longer lets in can no longer sign in.",
+                verbose_name="models (AAGUIDs)",
+            ),
         ),
         migrations.AddField(
-            model_name='authenticationpolicy',
-            name='passkey_attestation_required',
-            field=models.BooleanField(default=False, help_text="On: a key must prove its make and model when it is added, with an attestation signed by a certificate issued for that model (the makers' root certificates are not looked up). Most synced passkeys, in password managers and phones, send none and are refused. Off: a key's model is what the key says it is.", verbose_name='enforce attestation'),
+            model_name="authenticationpolicy",
+            name="passkey_attestation_required",
+            field=models.BooleanField(
+                default=False,
+                help_text="On: a key must prove its make and model when it is added, with an attestation signed by a certificate issued for that model (the makers' root certificates are not looked up). Most synced passkeys, in password managers and phones, send none and are refused. Off: a key's model is what the key says it is.",
+                verbose_name="enforce attestation",
+            ),
         ),
         migrations.AddField(
-            model_name='authenticationpolicy',
-            name='passkey_restriction',
-            field=models.CharField(blank=True, choices=[('', 'Any make and model'), ('allow', 'Only the models listed'), ('block', 'Any model but those listed')], max_length=8, verbose_name='key restrictions'),
+            model_name="authenticationpolicy",
+            name="passkey_restriction",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Any make and model"),
+                    ("allow", "Only the models listed"),
+                    ("block", "Any model but those listed"),
+                ],
+                max_length=8,
+                verbose_name="key restrictions",
+            ),
         ),
         migrations.AddField(
-            model_name='authenticationpolicy',
-            name='temporary_pass_length',
-            field=models.PositiveSmallIntegerField(default=8, help_text='8 to 48. Passes use lower-case letters and digits without look-alikes (no 0, o, 1, l or i).', validators=[django.core.validators.MinValueValidator(8), django.core.validators.MaxValueValidator(48)], verbose_name='length (characters)'),
+            model_name="authenticationpolicy",
+            name="temporary_pass_length",
+            field=models.PositiveSmallIntegerField(
+                default=8,
+                help_text="8 to 48. Passes use lower-case letters and digits without look-alikes (no 0, o, 1, l or i).",
+                validators=[
+                    django.core.validators.MinValueValidator(8),
+                    django.core.validators.MaxValueValidator(48),
+                ],
+                verbose_name="length (characters)",
+            ),
         ),
         migrations.AddField(
-            model_name='authenticationpolicy',
-            name='temporary_pass_max_minutes',
-            field=models.PositiveIntegerField(default=480, validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(43200)], verbose_name='longest lifetime (minutes)'),
+            model_name="authenticationpolicy",
+            name="temporary_pass_max_minutes",
+            field=models.PositiveIntegerField(
+                default=480,
+                validators=[
+                    django.core.validators.MinValueValidator(10),
+                    django.core.validators.MaxValueValidator(43200),
+                ],
+                verbose_name="longest lifetime (minutes)",
+            ),
         ),
         migrations.AddField(
-            model_name='authenticationpolicy',
-            name='temporary_pass_min_minutes',
-            field=models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(43200)], verbose_name='shortest lifetime (minutes)'),
+            model_name="authenticationpolicy",
+            name="temporary_pass_min_minutes",
+            field=models.PositiveIntegerField(
+                default=60,
+                validators=[
+                    django.core.validators.MinValueValidator(10),
+                    django.core.validators.MaxValueValidator(43200),
+                ],
+                verbose_name="shortest lifetime (minutes)",
+            ),
         ),
         migrations.AlterField(
-            model_name='authenticationpolicy',
-            name='temporary_pass_minutes',
-            field=models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(43200)], verbose_name='default lifetime (minutes)'),
+            model_name="authenticationpolicy",
+            name="temporary_pass_minutes",
+            field=models.PositiveIntegerField(
+                default=60,
+                validators=[
+                    django.core.validators.MinValueValidator(10),
+                    django.core.validators.MaxValueValidator(43200),
+                ],
+                verbose_name="default lifetime (minutes)",
+            ),
         ),
         migrations.AlterField(
-            model_name='authenticationpolicy',
-            name='temporary_pass_one_time',
-            field=models.BooleanField(default=True, help_text='Off: the admin issuing a pass chooses between one sign-in and any number of sign-ins until it expires.', verbose_name='every pass is single-use'),
+            model_name="authenticationpolicy",
+            name="temporary_pass_one_time",
+            field=models.BooleanField(
+                default=True,
+                help_text="Off: the admin issuing a pass chooses between one sign-in and any number of sign-ins until it expires.",
+                verbose_name="every pass is single-use",
+            ),
         ),
         migrations.RunPython(keep_what_admins_could_issue, migrations.RunPython.noop),
     ]
