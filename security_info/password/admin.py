@@ -83,7 +83,12 @@ def temporary_password_view(model_admin, request, id, form_url=""):
         )
         return redirect(change_page)
     model_admin.log_change(request, user, _("Password reset to a temporary one."))
-    context |= {"title": _("Temporary password"), "password": temporary}
+    context |= {
+        "title": _("Temporary password"),
+        "password": temporary,
+        # Shown in fours, for reading out; the text itself has no gaps.
+        "password_groups": [temporary[i : i + 4] for i in range(0, len(temporary), 4)],
+    }
     response = TemplateResponse(request, "admin/password/temporary_password.html", context)
     add_never_cache_headers(response)
     return response

@@ -18,7 +18,10 @@ from tests.factories import PASSWORD
 from tests.security_info.conftest import add_authenticator, make_app_password
 
 USERS = "/admin/portal/user/"
-SHOWN = re.compile(r'<output class="shown-secret-value" id="temporary-password"[^>]*>([^<]+)<')
+SHOWN = re.compile(
+    r'<output class="shown-secret-value" id="temporary-password"[^>]*>(.+?)</output>'
+)
+GROUP = re.compile(r'<span class="shown-secret-group">([^<]+)</span>')
 UNAMBIGUOUS = re.compile(r"[^0Oo1lIi]+")
 
 
@@ -43,7 +46,7 @@ def reset(admin_client, user, **kwargs):
 
 def shown_password(response) -> str | None:
     match = SHOWN.search(response.content.decode())
-    return match.group(1) if match else None
+    return "".join(GROUP.findall(match.group(1))) if match else None
 
 
 # The password policy on the organization ---------------------------------------------------
