@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from signins.models import SignInEvent
+from tests.e2e.conftest import SCREENSHOTS_DIR
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,6 +42,11 @@ def admin_page(live_server, page, administrator):
     )
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     return page
+
+
+def screenshot_path(name: str):
+    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS_DIR / f"{name}.png"
 
 
 def no_horizontal_overflow(page) -> bool:
@@ -186,3 +192,24 @@ def test_the_sign_in_log_fits_a_laptop_screen(
         )
         assert table["x"] + table["width"] <= DESKTOP["width"]
         axe(page)
+
+
+def test_the_policys_reset_switches_in_light_dark_and_narrow(
+    live_server, admin_page, organization, axe
+):
+    page = admin_page
+    for theme in THEMES:
+        for name, size in [("desktop", DESKTOP), ("phone", PHONE)]:
+            page.set_viewport_size(size)
+            page.emulate_media(color_scheme=theme)
+            page.goto(
+                live_server.url + f"/admin/organizations/organization/{organization.pk}/change/"
+            )
+            page.evaluate(f"localStorage.setItem('theme', '{theme}')")
+            page.reload()
+            reset = page.get_by_role("group", name="Self-service password reset")
+            reset.scroll_into_view_if_needed()
+            reset.screenshot(path=str(screenshot_path(f"admin-policy-reset-{theme}-{name}")))
+            assert reset.get_by_label("reset by authenticator app code").is_visible()
+            assert no_horizontal_overflow(page)
+            axe(page)
