@@ -66,7 +66,24 @@ class AuthenticationPolicyInline(admin.StackedInline):
         ),
         (
             _("Self-service password reset"),
-            {"fields": ["security_questions_required", "reset_gates", "reset_security_questions"]},
+            {
+                "description": _(
+                    "How people who forgot their password prove who they are, with the methods "
+                    "they registered. A method counts only if people may also register it "
+                    "(above). Security questions are never the first verification, and admin "
+                    "accounts always need two verifications, whatever is chosen here."
+                ),
+                "fields": [
+                    "reset_enabled",
+                    "reset_by_email",
+                    "reset_by_mobile_phone",
+                    "reset_by_office_phone",
+                    "reset_by_authenticator",
+                    "reset_by_security_questions",
+                    "reset_gates",
+                    ("security_questions_required", "reset_security_questions"),
+                ],
+            },
         ),
         (
             _("Temporary Access Pass"),

@@ -339,7 +339,7 @@ class AuthenticationPolicy(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        errors = self._session_errors()
+        errors = self._session_errors() | self._reset_errors()
         if self.reset_security_questions > self.security_questions_required:
             errors["reset_security_questions"] = _(
                 "A reset cannot ask more questions than people register."
@@ -403,6 +403,45 @@ class AuthenticationPolicy(models.Model):
     def may_be_default(self, kind: str) -> bool:
         """Tell whether a method of this kind (a Method.Kind key) may be the default."""
         return kind in self.default_method_kinds
+
+    def reset_methods(self) -> list[str]:
+        """The reset_by_* switches that can work: on, with the method itself allowed."""
+        registrable = {
+            "reset_by_email": self.allow_email,
+            "reset_by_mobile_phone": self.allow_sms or self.allow_voice,
+            "reset_by_office_phone": self.allow_office_phone,
+            "reset_by_authenticator": self.allow_authenticator,
+            "reset_by_security_questions": self.allow_security_questions,
+        }
+        return [flag for flag, allowed in registrable.items() if allowed and getattr(self, flag)]
+
+    def _reset_errors(self) -> dict[str, str | Promise]:
+        """A reset that is on must have a method for each verification it asks for; security
+        questions are never the first one."""
+        if not self.reset_enabled:
+            return {}
+        methods = self.reset_methods()
+        if not methods:
+            return {
+                "reset_enabled": _(
+                    "No method can prove who someone is: allow at least one below, and let "
+                    "people register it (Methods people may register), or turn reset off."
+                )
+            }
+        if methods == ["reset_by_security_questions"]:
+            return {
+                "reset_by_security_questions": _(
+                    "Security questions are never asked first: allow another method as well."
+                )
+            }
+        if self.reset_gates > len(methods):
+            return {
+                "reset_gates": _(
+                    "Two verifications need two different methods, and only one is allowed "
+                    "and registrable. Allow another method, or ask for one verification."
+                )
+            }
+        return {}
 
     def _session_errors(self) -> dict[str, str | Promise]:
         """The limits this policy sets must nest: idle within the lifetime, the lifetime within

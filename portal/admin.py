@@ -215,10 +215,14 @@ def extend_user_admin(
     *,
     inlines: Sequence[type[admin.options.InlineModelAdmin]] = (),
     actions: Sequence[Callable] = (),
+    password_view: Callable | None = None,
 ) -> None:
-    """Add a page app's inlines and actions (admin.action functions) to the user admin."""
+    """Add a page app's inlines and actions (admin.action functions) to the user admin;
+    `password_view(model_admin, request, id)` answers the user page's "Reset password"."""
     UserAdmin.inlines = [*UserAdmin.inlines, *inlines]
     UserAdmin.actions = [*UserAdmin.actions, *actions]
+    if password_view is not None:
+        UserAdmin.user_change_password = password_view  # type: ignore[method-assign]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -9,6 +9,9 @@ not listed at all.
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -16,7 +19,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from portal import crypto
+from portal import crypto, privilege
 from portal.admin import (
     CheckedAutocompleteMixin,
     PrivilegedTargetMixin,
@@ -24,12 +27,10 @@ from portal.admin import (
     manageable_users,
 )
 from security_info import services
-from security_info.app_passwords.passwords import LABEL as APP_PASSWORD
+from security_info.app_passwords.passwords import delete_app_password
 from security_info.models import AppPassword, Method, SecurityQuestion, TemporaryAccessPass
 from security_info.temporary_pass import passes as temporary_pass
 from security_info.temporary_pass.forms import IssueTemporaryPassForm
-from signins.models import SecurityEvent
-from signins.services import record_security_event
 
 ISSUED_SESSION_KEY = "security_info.admin.issued_pass"
 METHOD_FIELDS = [
@@ -42,12 +43,6 @@ METHOD_FIELDS = [
     "created_at",
     "last_used_at",
 ]
-
-
-def _record_deletion(request, user, method, detail: str) -> None:
-    record_security_event(
-        request, user, SecurityEvent.Kind.METHOD_DELETED, method=method, detail=detail
-    )
 
 
 def _report_reregistration(model_admin, request, count: int) -> None:
@@ -63,20 +58,41 @@ def _report_reregistration(model_admin, request, count: int) -> None:
     )
 
 
+class MethodFormSet(BaseInlineFormSet):
+    """Deletes a ticked method as the owner's own deletion does: event, email, new default."""
+
+    request: HttpRequest  # set by MethodInline.get_formset()
+
+    def delete_existing(self, obj, commit=True) -> None:
+        if commit:
+            services.delete_method(self.request, obj)
+
+
 class MethodInline(admin.TabularInline):
     """A user's methods, for the user admin: what they are, never their secrets."""
 
     model = Method
+    formset = MethodFormSet
     fields = METHOD_FIELDS  # type: ignore[assignment]  # plain names: a subset of the allowed
     readonly_fields = METHOD_FIELDS
     extra = 0
     show_change_link = True
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"request": request})
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """`obj` is the user whose page it is."""
+        return super().has_delete_permission(request, obj) and (
+            obj is None or privilege.may_manage_authentication(request.user, obj)
+        )
 
 
 @admin.register(Method)
@@ -95,14 +111,12 @@ class MethodAdmin(PrivilegedTargetMixin, admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        _record_deletion(request, obj.user, Method.Kind(obj.kind).label, obj.detail)
+        services.delete_method(request, obj)
 
+    @transaction.atomic
     def delete_queryset(self, request, queryset) -> None:
-        deleted = list(queryset.select_related("user"))
-        super().delete_queryset(request, queryset)
-        for method in deleted:
-            _record_deletion(request, method.user, Method.Kind(method.kind).label, method.detail)
+        for method in queryset.select_related("user"):
+            services.delete_method(request, method)
 
     @admin.action(
         description=gettext_lazy("Require re-registration (delete phones, apps and app passwords)"),
@@ -139,14 +153,12 @@ class AppPasswordAdmin(PrivilegedTargetMixin, admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        _record_deletion(request, obj.user, APP_PASSWORD, obj.name)
+        delete_app_password(request, obj)
 
+    @transaction.atomic
     def delete_queryset(self, request, queryset) -> None:
-        deleted = list(queryset.select_related("user"))
-        super().delete_queryset(request, queryset)
-        for app_password in deleted:
-            _record_deletion(request, app_password.user, APP_PASSWORD, app_password.name)
+        for app_password in queryset.select_related("user"):
+            delete_app_password(request, app_password)
 
 
 @admin.register(TemporaryAccessPass)
@@ -214,6 +226,7 @@ class TemporaryAccessPassAdmin(CheckedAutocompleteMixin, PrivilegedTargetMixin, 
     def delete_model(self, request, obj) -> None:
         temporary_pass.delete(request, obj.user)
 
+    @transaction.atomic
     def delete_queryset(self, request, queryset) -> None:
         for issued in queryset.select_related("user"):
             temporary_pass.delete(request, issued.user)

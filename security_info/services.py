@@ -62,17 +62,22 @@ def change_method(request: HttpRequest, method: Method, **fields) -> Method:
 
 @transaction.atomic
 def delete_method(request: HttpRequest, method: Method) -> None:
-    """Delete a method; move the default on if it was the default.
+    """Delete a method, by its owner or by an admin (`request.user`); move the default on if
+    it was the default. The owner is told by email either way, the event names the admin.
 
-    Refuse to delete the last multi-factor method while the policy requires multi-factor
-    sign-in: the person would be locked out, or asked to register again at once.
+    Refuse the owner the last multi-factor method while the policy requires multi-factor
+    sign-in: they would be locked out, or asked to register again at once. An admin may
+    delete it (a lost phone): the owner then registers again at the next sign-in, as after
+    "Require re-registration".
     """
     user = method.user
     # Locked, so that two deletions at once cannot each leave the other method the last one.
     locked = Method.objects.select_for_update().filter(user=user)
-    reason = why_undeletable(method, list(locked), authentication_policy(user))
-    if reason:
-        raise MethodLocked(reason)
+    methods = list(locked)
+    if request.user.pk == user.pk:
+        reason = why_undeletable(method, methods, authentication_policy(user))
+        if reason:
+            raise MethodLocked(reason)
     method.delete()
     _ensure_default(user)
     record_security_event(
@@ -123,8 +128,8 @@ def _ensure_default(user) -> None:
 def require_reregistration(request: HttpRequest, users) -> int:
     """Delete what Microsoft's "Require re-register MFA" does (phones and authenticator apps)
     and the app passwords created under them, so that the users' next sign-in asks them to
-    register again: every kind `cleared_by_reregistration`. Log it for each user; return how
-    many users."""
+    register again: every kind `cleared_by_reregistration`. What is left (a passkey, an
+    email) becomes the default. Log it for each user and tell them; return how many users."""
     count = 0
     for user in users:
         with transaction.atomic():
@@ -133,6 +138,7 @@ def require_reregistration(request: HttpRequest, users) -> int:
                 for kind in KINDS.values()
                 if kind.cleared_by_reregistration
             ]
+            _ensure_default(user)
             record_security_event(
                 request,
                 user,

@@ -7,7 +7,6 @@ the change and tells the user.
 """
 
 import secrets
-import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -288,7 +287,11 @@ def _end_app_passwords(request, user, *, notify: bool) -> None:
 
 
 TEMPORARY_PASSWORD_LENGTH = 16
-# Symbols only where the policy demands one: a temporary password is read out or typed over.
+# A temporary password is read out or typed over: no look-alikes (0/O/o, 1/l/I/i), and symbols
+# only where the policy demands one.
+TEMPORARY_PASSWORD_LOWERCASE = "abcdefghjkmnpqrstuvwxyz"  # noqa: S105 (an alphabet)
+TEMPORARY_PASSWORD_UPPERCASE = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # noqa: S105 (an alphabet)
+TEMPORARY_PASSWORD_DIGITS = "23456789"  # noqa: S105 (an alphabet, not a password)
 TEMPORARY_PASSWORD_SYMBOLS = "!#%+=?@"  # noqa: S105 (an alphabet, not a password)
 
 
@@ -297,16 +300,14 @@ class NoTemporaryPassword(Exception):
 
 
 def temporary_password(user) -> str:
-    """Make a random password of letters and digits that the user's policy accepts."""
+    """Make a random password of letters and digits, none of them look-alikes, that the
+    user's policy accepts."""
     policy = password_policy(user)
     length = min(max(TEMPORARY_PASSWORD_LENGTH, policy.min_length), policy.max_length)
-    alphabet = string.ascii_letters + string.digits
+    kinds = [TEMPORARY_PASSWORD_LOWERCASE, TEMPORARY_PASSWORD_UPPERCASE, TEMPORARY_PASSWORD_DIGITS]
+    alphabet = "".join(kinds)
     for _attempt in range(20):
-        chars = [
-            secrets.choice(string.ascii_lowercase),
-            secrets.choice(string.ascii_uppercase),
-            secrets.choice(string.digits),
-        ]
+        chars = [secrets.choice(kind) for kind in kinds]
         if policy.require_symbol or policy.min_character_classes == len(CHARACTER_KINDS):
             chars.append(secrets.choice(TEMPORARY_PASSWORD_SYMBOLS))
         chars += [secrets.choice(alphabet) for _position in range(length - len(chars))]
@@ -318,3 +319,15 @@ def temporary_password(user) -> str:
             continue
         return candidate
     raise NoTemporaryPassword
+
+
+@transaction.atomic
+def reset_to_temporary(request, user) -> str:
+    """Give the user a new temporary password and return it, to be shown once: everything a
+    reset does (sessions and app passwords end, lockouts lift, the user is told), and they
+    must choose their own at the next sign-in with it. Raise NoTemporaryPassword."""
+    temporary = temporary_password(user)
+    set_password(request, user, temporary, kind=SecurityEvent.Kind.PASSWORD_RESET)
+    user.must_change_password = True
+    user.save(update_fields=["must_change_password"])
+    return temporary

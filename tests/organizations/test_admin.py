@@ -70,3 +70,47 @@ def test_limits_that_do_not_nest_are_refused(admin_client, db):
     assert response.status_code == 200
     assert "Make this shorter than the session lifetime" in response.content.decode()
     assert not AuthenticationPolicy.objects.exists()
+
+
+RESET_SWITCHES = [
+    "reset_enabled",
+    "reset_by_email",
+    "reset_by_mobile_phone",
+    "reset_by_office_phone",
+    "reset_by_authenticator",
+    "reset_by_security_questions",
+]
+
+
+def test_the_reset_switches_are_on_the_policy_form(admin_client, northwind):
+    AuthenticationPolicy.objects.create(organization=northwind)
+    html = admin_client.get(PAGE.format(pk=northwind.pk)).content.decode()
+    for name in [*RESET_SWITCHES, "reset_gates", "reset_security_questions"]:
+        assert f'name="authentication_policy-0-{name}"' in html
+    fieldset = html.split("Self-service password reset", 1)[1].split("<fieldset", 1)[0]
+    assert 'name="authentication_policy-0-reset_by_authenticator"' in fieldset
+
+
+def test_an_admin_turns_reset_by_phone_off(admin_client, db):
+    switches = dict.fromkeys(RESET_SWITCHES, "on") | {"allow_email": "on", "allow_sms": "on"}
+    del switches["reset_by_mobile_phone"]
+    response = add_organization(admin_client, **switches)
+    assert response.status_code == 302
+    policy = AuthenticationPolicy.objects.get(organization__slug="contoso")
+    assert (policy.reset_enabled, policy.reset_by_email) == (True, True)
+    assert not policy.reset_by_mobile_phone
+
+
+def test_two_verifications_with_one_method_are_refused_on_the_field(admin_client, db):
+    response = add_organization(
+        admin_client, reset_enabled="on", reset_by_email="on", allow_email="on", reset_gates="2"
+    )
+    assert response.status_code == 200
+    [policy_form] = next(
+        inline.formset.forms
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == "authentication_policy"
+    )
+    assert list(policy_form.errors) == ["reset_gates"]
+    assert "Two verifications need two different methods" in response.content.decode()
+    assert not AuthenticationPolicy.objects.exists()

@@ -53,3 +53,61 @@ def test_a_lifetime_longer_than_the_sites_keep_me_signed_in_is_refused(settings)
     assert errors_of(AuthenticationPolicy(session_lifetime_hours=48)) == {
         "session_lifetime_hours": ["Make this shorter than “Keep me signed in” lasts."]
     }
+
+
+# Self-service password reset ------------------------------------------------------------------
+
+NO_RESET_METHODS = {
+    "reset_by_email": False,
+    "reset_by_mobile_phone": False,
+    "reset_by_office_phone": False,
+    "reset_by_authenticator": False,
+    "reset_by_security_questions": False,
+}
+
+
+def test_the_default_reset_works():
+    assert errors_of(AuthenticationPolicy(reset_gates=2)) == {}
+
+
+def test_a_reset_with_no_method_is_refused_on_its_switch():
+    errors = errors_of(AuthenticationPolicy(**NO_RESET_METHODS))
+    assert list(errors) == ["reset_enabled"]
+    assert "No method can prove who someone is" in errors["reset_enabled"][0]
+
+
+def test_with_reset_off_no_method_is_needed():
+    assert errors_of(AuthenticationPolicy(reset_enabled=False, **NO_RESET_METHODS)) == {}
+
+
+def test_a_reset_method_people_may_not_register_does_not_count():
+    only_email = NO_RESET_METHODS | {"reset_by_email": True}
+    assert list(errors_of(AuthenticationPolicy(**only_email, allow_email=False))) == [
+        "reset_enabled"
+    ]
+    assert errors_of(AuthenticationPolicy(**only_email)) == {}
+
+
+def test_security_questions_alone_cannot_start_a_reset():
+    only_questions = NO_RESET_METHODS | {"reset_by_security_questions": True}
+    errors = errors_of(AuthenticationPolicy(**only_questions))
+    assert list(errors) == ["reset_by_security_questions"]
+
+
+def test_two_verifications_need_two_methods():
+    one = NO_RESET_METHODS | {"reset_by_mobile_phone": True}
+    errors = errors_of(AuthenticationPolicy(**one, reset_gates=2))
+    assert list(errors) == ["reset_gates"]
+    assert errors_of(AuthenticationPolicy(**one, reset_gates=1)) == {}
+    a_phone_with_neither_channel = AuthenticationPolicy(
+        **(one | {"reset_by_authenticator": True}),
+        allow_sms=False,
+        allow_voice=False,
+        reset_gates=2,
+    )
+    assert list(errors_of(a_phone_with_neither_channel)) == ["reset_gates"]
+    questions_second = NO_RESET_METHODS | {
+        "reset_by_email": True,
+        "reset_by_security_questions": True,
+    }
+    assert errors_of(AuthenticationPolicy(**questions_second, reset_gates=2)) == {}

@@ -162,6 +162,26 @@ def test_user_actions_leave_admin_accounts_alone(helpdesk_client, admin_user, al
     assert not SecurityEvent.objects.filter(user=admin_user).exists()
 
 
+def test_helpdesk_staff_cannot_give_an_admin_a_temporary_password(helpdesk_client, admin_user):
+    before = admin_user.password
+    confirm = f"{USERS}{admin_user.pk}/password/"
+    assert helpdesk_client.get(confirm).status_code == 403
+    assert helpdesk_client.post(confirm).status_code == 403
+    admin_user.refresh_from_db()
+    assert admin_user.password == before
+    assert not admin_user.must_change_password
+    assert not SecurityEvent.objects.filter(user=admin_user).exists()
+
+
+def test_helpdesk_staff_give_ordinary_users_a_temporary_password(helpdesk_client, helpdesk, alice):
+    response = helpdesk_client.post(f"{USERS}{alice.pk}/password/")
+    assert response.status_code == 200
+    alice.refresh_from_db()
+    assert alice.must_change_password
+    event = SecurityEvent.objects.get(user=alice, kind=SecurityEvent.Kind.PASSWORD_RESET)
+    assert event.actor == helpdesk
+
+
 def test_helpdesk_staff_cannot_edit_an_admin_account(helpdesk_client, admin_user):
     change = f"{USERS}{admin_user.pk}/change/"
     page = helpdesk_client.get(change)

@@ -99,10 +99,7 @@ def test_a_new_password_lifts_the_lock(alice, admin_user):
     SecondFactorFailures.objects.create(user=alice, failures=100, locked_at="2026-01-01T00:00Z")
     admin = Client()
     admin.force_login(admin_user)
-    admin.post(
-        "/admin/portal/user/",
-        {"action": "reset_temporary_password", "_selected_action": [alice.pk]},
-    )
+    admin.post(f"/admin/portal/user/{alice.pk}/password/")
     assert not SecondFactorFailures.objects.filter(user=alice).exists()
 
 

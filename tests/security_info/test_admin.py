@@ -66,7 +66,9 @@ def issue(admin_client, user, minutes="", use=""):
 
 def shown_pass(response) -> str:
     return re.search(
-        r"<code>([a-z2-9]{1,4}(?:-[a-z2-9]{1,4})*)</code>", response.content.decode()
+        r'<output class="shown-secret-value" id="temporary-pass"[^>]*>'
+        r"([a-z2-9]{1,4}(?:-[a-z2-9]{1,4})*)</output>",
+        response.content.decode(),
     ).group(1)
 
 

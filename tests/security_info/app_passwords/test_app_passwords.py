@@ -407,10 +407,7 @@ def test_a_password_alone_cannot_make_an_app_password(client, bob):
 
 def test_a_reset_ends_every_app_password(admin_client, alice):
     make_app_password(alice)
-    admin_client.post(
-        "/admin/portal/user/",
-        {"action": "reset_temporary_password", "_selected_action": [alice.pk]},
-    )
+    admin_client.post(f"/admin/portal/user/{alice.pk}/password/")
     assert not AppPassword.objects.filter(user=alice).exists()
     event = SecurityEvent.objects.get(user=alice, kind=SecurityEvent.Kind.APP_PASSWORDS_REVOKED)
     assert event.detail == "1 app password deleted"

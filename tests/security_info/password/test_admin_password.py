@@ -1,20 +1,28 @@
 """Passwords in the admin: the organization's policy, and resetting or unlocking a user."""
 
+import logging
 import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.password_validation import validate_password
 from django.test import Client
 
 from organizations.models import AuthenticationPolicy, PasswordPolicy
 from portal.models import User
 from security_info.models import Method
+from security_info.password import passwords
 from security_info.password.models import Lockout, PasswordHistory
 from signins.models import SecurityEvent
 from tests.factories import PASSWORD
-from tests.security_info.conftest import add_authenticator
+from tests.security_info.conftest import add_authenticator, make_app_password
 
 USERS = "/admin/portal/user/"
-SHOWN = re.compile(r'<p class="temporary-pass"><code>([^<]+)</code></p>')
+SHOWN = re.compile(
+    r'<output class="shown-secret-value" id="temporary-password"[^>]*>(.+?)</output>'
+)
+GROUP = re.compile(r'<span class="shown-secret-group">([^<]+)</span>')
+UNAMBIGUOUS = re.compile(r"[^0Oo1lIi]+")
 
 
 @pytest.fixture
@@ -31,9 +39,14 @@ def act(admin_client, action, *users):
     )
 
 
+def reset(admin_client, user, **kwargs):
+    """Confirm "Reset password" on the user's page."""
+    return admin_client.post(f"{USERS}{user.pk}/password/", **kwargs)
+
+
 def shown_password(response) -> str | None:
     match = SHOWN.search(response.content.decode())
-    return match.group(1) if match else None
+    return "".join(GROUP.findall(match.group(1))) if match else None
 
 
 # The password policy on the organization ---------------------------------------------------
@@ -163,11 +176,13 @@ def test_a_temporary_password_is_shown_once_and_must_be_changed(
     admin_client, admin_user, alice, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = act(admin_client, "reset_temporary_password", alice)
+        response = reset(admin_client, alice)
     temporary = shown_password(response)
     assert temporary is not None
     assert re.fullmatch(r"[A-Za-z0-9]{16}", temporary)
-    assert "They must choose their own password when they sign in." in response.content.decode()
+    assert UNAMBIGUOUS.fullmatch(temporary)
+    html = response.content.decode()
+    assert "They must choose their own password when they sign in with this one." in html
     assert "no-store" in response["Cache-Control"]
     assert "messages" not in response.cookies  # never in a cookie
     assert temporary not in str(admin_client.session.items())  # nor in the session
@@ -184,7 +199,7 @@ def test_a_temporary_password_is_shown_once_and_must_be_changed(
 
 def test_the_user_signs_in_with_it_and_must_choose_their_own(admin_client, alice, northwind):
     AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
-    temporary = shown_password(act(admin_client, "reset_temporary_password", alice))
+    temporary = shown_password(reset(admin_client, alice))
     user_client = Client()
     user_client.post("/accounts/login/", {"login": alice.email, "password": temporary})
     assert user_client.get("/")["Location"] == "/password/"
@@ -195,7 +210,7 @@ def test_the_user_signs_in_with_it_and_must_choose_their_own(admin_client, alice
 def test_the_old_password_and_sessions_stop_working(admin_client, alice):
     alice_client = Client()
     alice_client.force_login(alice)
-    act(admin_client, "reset_temporary_password", alice)
+    reset(admin_client, alice)
     alice.refresh_from_db()
     assert not alice.check_password(PASSWORD)
     assert alice_client.get("/")["Location"] == "/accounts/login/?next=/"
@@ -210,7 +225,7 @@ def test_the_temporary_password_follows_a_strict_policy(admin_client, alice, nor
         require_digit=True,
         require_symbol=True,
     )
-    temporary = shown_password(act(admin_client, "reset_temporary_password", alice))
+    temporary = shown_password(reset(admin_client, alice))
     assert len(temporary) == 20
     assert any(not c.isalnum() for c in temporary)
     assert any(c.isdigit() for c in temporary)
@@ -221,7 +236,7 @@ def test_the_temporary_password_has_all_four_kinds_when_the_policy_asks_for_four
 ):
     PasswordPolicy.objects.create(organization=northwind, min_character_classes=4, min_score=4)
     for _attempt in range(5):  # each is random: a few of them, to be sure of the rule
-        temporary = shown_password(act(admin_client, "reset_temporary_password", alice))
+        temporary = shown_password(reset(admin_client, alice))
         assert temporary is not None
         assert any(not c.isalnum() for c in temporary)
 
@@ -236,6 +251,77 @@ def test_only_one_user_at_a_time_gets_a_temporary_password(admin_client, alice, 
     ) == (old_hashes)
     assert not User.objects.filter(must_change_password=True).exists()
     assert not SecurityEvent.objects.exists()
+
+
+def test_the_list_action_leads_to_the_users_confirmation(admin_client, alice):
+    response = admin_client.post(
+        USERS, {"action": "reset_temporary_password", "_selected_action": [alice.pk]}
+    )
+    assert response["Location"] == f"{USERS}{alice.pk}/password/"
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+
+
+def test_the_user_pages_reset_link_leads_to_a_confirmation_that_changes_nothing(
+    admin_client, alice
+):
+    make_app_password(alice, "Mail")
+    make_app_password(alice, "Calendar")
+    page = admin_client.get(f"{USERS}{alice.pk}/change/").content.decode()
+    assert 'href="../password/"' in page
+    response = admin_client.get(f"{USERS}{alice.pk}/password/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "they are signed out everywhere" in html
+    assert "Their 2 app passwords stop working." in html
+    assert "They must choose their own password" in html
+    assert f'href="{USERS}{alice.pk}/change/"' in html  # the breadcrumb and Cancel
+    assert shown_password(response) is None
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+    assert not alice.must_change_password
+    assert not SecurityEvent.objects.exists()
+
+
+def test_the_password_is_never_logged_nor_in_the_address(admin_client, alice, caplog):
+    caplog.set_level(logging.DEBUG)
+    response = reset(admin_client, alice)
+    temporary = shown_password(response)
+    assert temporary is not None
+    assert temporary not in caplog.text
+    assert temporary not in response.request["PATH_INFO"]
+    assert temporary not in str(LogEntry.objects.values_list("change_message", flat=True))
+
+
+def test_an_admin_resets_their_own_password_on_their_password_page(admin_client, admin_user):
+    before = admin_user.password
+    response = reset(admin_client, admin_user, follow=True)
+    assert shown_password(response) is None
+    assert "Change your own password on your Password page" in response.content.decode()
+    admin_user.refresh_from_db()
+    assert admin_user.password == before
+
+
+def test_an_unknown_user_is_not_found(admin_client, db):
+    assert admin_client.get(f"{USERS}999999/password/").status_code == 404
+    assert admin_client.post(f"{USERS}abc/password/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {},
+        {"min_length": 20, "require_symbol": True, "require_digit": True},
+        {"min_character_classes": 4, "min_score": 4},
+        {"min_length": 10, "max_length": 10},
+    ],
+)
+def test_temporary_passwords_have_no_look_alikes_and_pass_the_policy(alice, northwind, policy):
+    PasswordPolicy.objects.create(organization=northwind, **policy)
+    for _attempt in range(20):
+        temporary = passwords.temporary_password(alice)
+        assert UNAMBIGUOUS.fullmatch(temporary)
+        validate_password(temporary, alice)
 
 
 # Unlock and re-registration ----------------------------------------------------------------
@@ -281,15 +367,13 @@ def test_people_who_are_not_staff_cannot_reset_anyone(alice_client, bob):
     assert not bob.must_change_password
 
 
-def test_the_admins_change_password_form_points_to_the_temporary_password_action(
-    client, admin_user, alice
-):
+def test_the_admins_change_password_form_cannot_set_a_chosen_password(client, admin_user, alice):
     client.force_login(admin_user)
-    response = client.get(f"/admin/portal/user/{alice.pk}/password/", follow=True)
-    assert "Reset password (temporary)" in response.content.decode()
     response = client.post(
         f"/admin/portal/user/{alice.pk}/password/",
         {"password1": "another long passphrase", "password2": "another long passphrase"},
     )
     alice.refresh_from_db()
-    assert alice.check_password("correct horse battery staple")
+    assert not alice.check_password("another long passphrase")
+    assert alice.must_change_password  # what was posted was the confirmation: a temporary one
+    assert shown_password(response) is not None
