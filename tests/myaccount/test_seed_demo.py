@@ -1,12 +1,14 @@
 import io
+import re
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
+from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from myaccount.management.commands.seed_demo import DEMO_PASSWORDS
+from myaccount.management.commands.seed_demo import DEMO_ANSWERS, DEMO_PASSWORDS
 from organizations.models import Membership, Organization
 from portal.browsers import parse_user_agent
 from portal.delivery import recent_outbox
@@ -241,3 +243,59 @@ def test_the_output_lists_the_urls_and_every_demo_account(debug):
         assert email in output
         assert password in output
     assert "(disabled)" in next(line for line in output.splitlines() if "dave@" in line)
+
+
+def printed_answer(output: str, question: str) -> str:
+    [line] = [line for line in output.splitlines() if line.strip().startswith(question)]
+    return line.split(question, 1)[1].strip()
+
+
+@pytest.mark.django_db
+def test_alice_can_reset_her_password_with_the_printed_security_answers(debug, client):
+    output = seed()
+    email = "alice@northwind.example"
+
+    client.post("/password/reset/", {"email": email})
+    assert client.post("/password/reset/verify/", {"option": "email"}).url == (
+        "/password/reset/code/"
+    )
+    code = re.search(r"\b\d{6}\b", mail.outbox[-1].body)[0]
+    assert client.post("/password/reset/code/", {"code": code}).url == "/password/reset/verify/"
+    chosen = client.post("/password/reset/verify/", {"option": "security_questions"})
+    assert chosen.url == "/password/reset/questions/"
+    asked = client.get("/password/reset/questions/").context["form"].questions
+    # Typed the way people do: any case, stray spaces.
+    answers = {
+        f"answer_{n}": f"  {printed_answer(output, question.text).upper()} "
+        for n, question in enumerate(asked, 1)
+    }
+    assert len(answers) == 3
+    assert client.post("/password/reset/questions/", answers).url == "/password/reset/new/"
+    new_password = "a fresh demo passphrase 77"
+    finished = client.post(
+        "/password/reset/new/", {"new_password1": new_password, "new_password2": new_password}
+    )
+
+    assert finished.url == "/password/reset/done/"
+    assert User.objects.get(email=email).check_password(new_password)
+
+
+@pytest.mark.django_db
+def test_alices_security_answers_fit_their_questions(debug):
+    seed()
+
+    alice = User.objects.get(email="alice@northwind.example")
+    answered = {a.question.text for a in alice.security_answers.select_related("question")}
+    assert answered == set(DEMO_ANSWERS)
+    assert DEMO_ANSWERS["In what city did your parents meet?"] == "Lisbon"
+    assert DEMO_ANSWERS["What is your favorite food?"] == "Lasagne"
+
+
+@pytest.mark.django_db
+def test_everyone_with_methods_has_two_kinds_for_the_two_step_reset(debug):
+    seed()
+
+    for email in ("alice@northwind.example", "carol@northwind.example"):
+        kinds = set(User.objects.get(email=email).security_methods.values_list("kind", flat=True))
+        assert "email" in kinds
+        assert kinds & {"mobile_phone", "office_phone"}, email

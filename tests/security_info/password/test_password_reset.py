@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.hashers import MD5PasswordHasher, make_password
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -18,7 +18,7 @@ from organizations.models import AuthenticationPolicy, Domain, Organization
 from portal.delivery import recent_outbox
 from security_info.models import Method, SecurityAnswer, SecurityQuestion
 from security_info.password.models import Lockout
-from security_info.security_questions.answers import normalize_answer
+from security_info.security_questions.answers import hash_answer
 from signins.models import SecurityEvent
 from tests.factories import PASSWORD
 from tests.security_info.conftest import add_authenticator, add_phone
@@ -80,7 +80,7 @@ def answer_questions(user, count=4) -> dict[int, str]:
         SecurityAnswer.objects.create(
             user=user,
             question=question,
-            answer_hash=make_password(normalize_answer(answers[question.pk])),
+            answer_hash=hash_answer(answers[question.pk]),
         )
     return answers
 
