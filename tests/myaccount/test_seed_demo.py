@@ -10,11 +10,17 @@ from django.test.utils import CaptureQueriesContext
 
 from myaccount.management.commands.seed_demo import DEMO_ANSWERS, DEMO_PASSWORDS
 from organizations.models import Membership, Organization
+from organizations.policies import authentication_policy
 from portal.browsers import parse_user_agent
 from portal.delivery import recent_outbox
 from portal.models import User
+from security_info.methods import METHOD_KINDS
+from security_info.models import Method
+from security_info.phones import numbers
+from security_info.phones.forms import PhoneForm
 from signins.geo import country_of
 from signins.models import SignInEvent
+from tests.security_info.conftest import mark_strong_sign_in
 
 EMPLOYEES = ["alice@northwind.example", "bob@northwind.example", "carol@northwind.example"]
 ACTIVE_ACCOUNTS = ["admin@northwind.example", *EMPLOYEES]
@@ -299,3 +305,53 @@ def test_everyone_with_methods_has_two_kinds_for_the_two_step_reset(debug):
         kinds = set(User.objects.get(email=email).security_methods.values_list("kind", flat=True))
         assert "email" in kinds
         assert kinds & {"mobile_phone", "office_phone"}, email
+
+
+PHONE_KINDS = [Method.Kind.MOBILE_PHONE, Method.Kind.ALTERNATE_PHONE, Method.Kind.OFFICE_PHONE]
+
+
+@pytest.mark.django_db
+def test_every_seeded_phone_number_passes_the_phone_form(debug):
+    seed()
+
+    phones = list(Method.objects.filter(kind__in=PHONE_KINDS).select_related("user"))
+    assert len(phones) == 4
+    for method in phones:
+        kind = METHOD_KINDS[method.kind]
+        channels = kind.registration_channels(authentication_policy(method.user))
+        assert channels, method.kind
+        for channel in channels:
+            # As the Change page fills the form in, and as someone would type it afresh.
+            form = PhoneForm(
+                kind,
+                channels,
+                {
+                    "region": numbers.region_of(method.phone),
+                    "number": numbers.format_national(method.phone),
+                    "extension": method.extension,
+                    "channel": channel,
+                },
+            )
+            assert form.is_valid(), (method.phone, channel, form.errors)
+            assert form.cleaned_data["phone"].e164 == method.phone
+
+
+@pytest.mark.django_db
+def test_alice_can_switch_her_seeded_mobile_to_calls(debug, client):
+    seed()
+    alice = User.objects.get(email="alice@northwind.example")
+    mobile = alice.security_methods.get(kind=Method.Kind.MOBILE_PHONE)
+    client.force_login(alice)
+    mark_strong_sign_in(client, alice)
+    url = f"/security-info/phone/{mobile.pk}/change/"
+    form = client.get(url).context["form"]
+
+    response = client.post(url, {**form.initial, "channel": "voice"})
+
+    assert response.status_code == 302, response.context["form"].errors
+    [call] = recent_outbox()
+    assert call["channel"] == "call"
+    code = "".join(re.findall(r"\d", call["body"]))
+    client.post("/security-info/phone/verify/", {"code": code})
+    mobile.refresh_from_db()
+    assert (mobile.phone, mobile.channel) == ("+61491570156", "voice")

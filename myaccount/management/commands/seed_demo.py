@@ -38,17 +38,22 @@ DEMO_PASSWORDS = {
 }
 
 # Their sign-in methods. Codes go to the development outbox page instead of a phone.
+# The numbers are reserved for drama and fiction, so none rings anyone, and each is one the
+# phone form accepts again (security_info/phones/numbers.py): Ofcom's drama mobiles (07700
+# 900xxx) are not valid numbers to libphonenumber, so the London people have Australia's
+# (ACMA's 0491 570 xxx), which are; the office phone is in Ofcom's London drama range and
+# Carol's mobile one the Bundesnetzagentur lists for films.
 DEMO_METHODS = {
     "admin@northwind.example": (
-        {"kind": "mobile_phone", "phone": "+447700900001", "channel": "sms", "is_default": True},
+        {"kind": "mobile_phone", "phone": "+61491570006", "channel": "sms", "is_default": True},
     ),
     "alice@northwind.example": (
-        {"kind": "mobile_phone", "phone": "+447700900123", "channel": "sms", "is_default": True},
+        {"kind": "mobile_phone", "phone": "+61491570156", "channel": "sms", "is_default": True},
         {"kind": "office_phone", "phone": "+442079460123", "extension": "210"},
         {"kind": "email", "email": "alice.archer@personal.example"},
     ),
     "carol@northwind.example": (
-        {"kind": "mobile_phone", "phone": "+4915550123456", "channel": "voice", "is_default": True},
+        {"kind": "mobile_phone", "phone": "+4915228817386", "channel": "voice", "is_default": True},
         {"kind": "email", "email": "carol.chen@personal.example"},
     ),
 }
@@ -100,7 +105,7 @@ class DemoAccount:
     memberships: tuple[tuple[str, Membership.Kind], ...] = (("northwind", HOME),)
 
 
-# Phone numbers are from the ranges reserved for drama (Ofcom, Bundesnetzagentur).
+# Directory phone numbers are from the ranges reserved for drama (Ofcom, Bundesnetzagentur).
 ACCOUNTS = (
     DemoAccount(
         "admin@northwind.example",
