@@ -114,6 +114,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: health checks answer whatever else is broken (the database a session needs).
     "portal.middleware.HealthCheckMiddleware",
+    # Development only: 127.0.0.1 leads to localhost, where passkeys work too.
+    *(["portal.middleware.LocalhostMiddleware"] if DEBUG else []),
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files in production; runserver serves them in development.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
@@ -167,6 +169,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
+                "security_info.context_processors.passkeys",
             ],
         },
     },

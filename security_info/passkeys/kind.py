@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy
 
 from security_info.kinds import MethodKindBase, SignInOption, prompt_html
 from security_info.models import Method
+from security_info.passkeys import webauthn
 
 
 class Passkey(MethodKindBase):
@@ -20,6 +21,9 @@ class Passkey(MethodKindBase):
     max_count = 10
     strength = 1
     ceremony_template = "security_info/passkeys/verify_button.html"
+
+    def works_at(self, request) -> bool:
+        return webauthn.works_at(request)
 
     def option_label(self, option: SignInOption, *, reveal: bool) -> str:
         return _("Passkey or security key (%(name)s)") % {"name": option.method.name}

@@ -61,17 +61,14 @@ def test_secrets_can_come_from_a_file(monkeypatch, tmp_path):
         env_str("API_KEY")
 
 
-def load_settings(**env) -> subprocess.CompletedProcess:
-    """Import the settings in a fresh interpreter with exactly this environment."""
+def load_settings(show="s.DATABASES['default']['ENGINE']", **env) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter with exactly this environment; print `show`
+    (an expression of the settings module `s`)."""
     clean = {
         k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}
     }
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import myaccount.settings as s; print(s.DATABASES['default']['ENGINE'])",
-        ],
+    return subprocess.run(  # noqa: S603 (this interpreter, a script of the test's own)
+        [sys.executable, "-c", f"import myaccount.settings as s; print({show})"],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -103,6 +100,20 @@ def test_production_settings_load_with_what_they_need():
         DEBUG="0", SECRET_KEY="x" * 50, FIELD_ENCRYPTION_KEY="x", SMTP_HOST="mail"
     )
     assert result.returncode == 0, result.stderr
+
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x" * 50,
+    "FIELD_ENCRYPTION_KEY": "x",
+    "SMTP_HOST": "mail",
+}
+
+
+def test_only_development_sends_127_0_0_1_to_localhost():
+    middleware = "'portal.middleware.LocalhostMiddleware' in s.MIDDLEWARE"
+    assert load_settings(middleware).stdout.strip() == "True"
+    assert load_settings(middleware, **PRODUCTION).stdout.strip() == "False"
 
 
 def test_a_postgres_url_selects_postgres_with_a_pool():

@@ -71,7 +71,7 @@ DEMO_POLICY = {"allow_app_passwords": True, "remember_browser_days": 14, "reset_
 
 SEED = 2026
 HISTORY_DAYS = 60
-PORTAL_URL = "http://127.0.0.1:8000/"
+PORTAL_URL = "http://localhost:8000/"
 ADMIN_URL = f"{PORTAL_URL}admin/"
 RESET_URL = f"{PORTAL_URL}password/reset/"
 
