@@ -195,3 +195,33 @@ def test_health_checks_answer_at_the_loopback_address(client, db, development):
 def test_without_debug_nothing_is_redirected(client, db, development, settings):
     settings.DEBUG = False
     assert client.get("/accounts/login/", HTTP_HOST="127.0.0.1:8000").status_code == 200
+
+
+# Time zones ----------------------------------------------------------------------------------
+
+
+def test_someone_without_a_time_zone_sees_the_sites_default(rf, alice, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    alice.time_zone = ""
+    seen = []
+
+    def view(request):
+        seen.append(timezone.get_current_timezone_name())
+        return HttpResponse()
+
+    request = rf.get("/")
+    request.user, request.session = alice, {}
+    PortalMiddleware(view)(request)
+    assert seen == ["Europe/Paris"]
+
+
+def test_an_admin_sets_a_persons_time_zone_which_no_portal_page_offers_yet(
+    client, alice, admin_user
+):
+    client.force_login(admin_user)
+    assert (
+        'name="time_zone"' in client.get(f"/admin/portal/user/{alice.pk}/change/").content.decode()
+    )
+    client.force_login(alice)
+    for url in ["/", "/security-info/", "/password/"]:
+        assert 'name="time_zone"' not in client.get(url, follow=True).content.decode(), url

@@ -254,7 +254,7 @@ def test_after_a_reset_every_session_ends_and_the_account_is_unlocked(
     assert event.kind == SecurityEvent.Kind.PASSWORD_RESET
     assert sorted(m.to[0] for m in mail.outbox) == [ALTERNATE_EMAIL, ALICE]
     confirmation = mail.outbox[0]
-    assert confirmation.subject == "Your password was reset"
+    assert confirmation.subject == "[My Account] Your password was reset"
     assert "127.0.0.1" in confirmation.body
     assert "If it wasn't you" in confirmation.body
     assert HELPDESK in confirmation.body
