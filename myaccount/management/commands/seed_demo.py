@@ -451,9 +451,9 @@ class Command(BaseCommand):
         out.write(f"  text or call, shown on {PORTAL_URL}dev/outbox/ (nothing is sent).")
         out.write("  Bob has no method yet: he meets the 'Keep your account secure' wizard.")
         out.write("")
-        out.write(f"  A password reset ({RESET_URL}) asks for two verifications. Alice can")
-        out.write("  use a code to her personal email (mail appears in this terminal), then her")
-        out.write("  security questions (capitals and spaces don't matter):")
+        out.write("  A password reset asks for two verifications. Alice can use a code to her")
+        out.write("  personal email (mail appears in this terminal), then her security questions")
+        out.write(f"  at {RESET_URL} (capitals and spaces don't matter):")
         question_width = max(len(question) for question in DEMO_ANSWERS)
         for question, answer in DEMO_ANSWERS.items():
             out.write(f"    {question:<{question_width}}  {answer}")
