@@ -91,7 +91,8 @@ def env_choice(name: str, default: str, choices: list[str]) -> str:
 
 
 def env_redis_url(name: str) -> str:
-    """Return a Redis URL (or ""), refused at start unless it is one redis-py can connect to.
+    """Return a Redis URL (or ""), refused at start unless it is a redis://, rediss:// or
+    unix:// URL that names a host (or socket) and a numbered database, if any.
 
     The message never repeats the value: it may hold a password."""
     value = env_str(name).strip()
