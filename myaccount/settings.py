@@ -8,10 +8,13 @@ instead of being guessed at.
 
 import os
 import zoneinfo
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 from psycopg_pool import ConnectionPool
@@ -46,7 +49,7 @@ def env_bool(name: str, default: bool) -> bool:
     )
 
 
-def env_int(name: str, default: int, minimum: int = 0) -> int:
+def env_int(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
@@ -56,6 +59,8 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number; got {value!r}") from None
     if number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {number}")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}; got {number}")
     return number
 
 
@@ -74,6 +79,63 @@ def env_float(name: str, default: float, minimum: float = 0.0) -> float:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    """Return the variable, which must be one of `choices` (compared without case)."""
+    value = os.environ.get(name, default).strip()
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def env_redis_url(name: str) -> str:
+    """Return a Redis URL (or ""), refused at start unless it is a redis://, rediss:// or
+    unix:// URL that names a host (or socket) and a numbered database, if any.
+
+    The message never repeats the value: it may hold a password."""
+    value = env_str(name).strip()
+    if value and (problem := _redis_url_problem(value)):
+        raise ImproperlyConfigured(
+            f"{name} {problem}: use redis://[:password@]host[:port][/db], rediss://… (TLS) "
+            "or unix:///path/to/redis.sock"
+        )
+    return value
+
+
+def _redis_url_problem(value: str) -> str:
+    try:
+        url = urlsplit(value)
+        url.port  # noqa: B018 (reading it is the check: a port that is not a number raises)
+    except ValueError:
+        return "cannot be read (is the port a number?)"
+    if url.scheme == "unix":
+        return "" if url.path else "names no socket"
+    if url.scheme not in {"redis", "rediss"}:
+        return f"has the scheme {url.scheme!r}" if url.scheme else "has no scheme"
+    if not url.hostname:
+        return "names no host"
+    database = url.path.strip("/")
+    if database and not database.isdigit():
+        return "names a database that is not a number"
+    return ""
+
+
+def env_email(name: str, default: str) -> str:
+    """Return a sender address, "no-reply@example.com" or "Name <no-reply@example.com>"."""
+    value = os.environ.get(name, default).strip()
+    _name, address = parseaddr(value)
+    try:
+        if "\n" in value or "\r" in value or ("<" in value and not value.endswith(">")):
+            raise ValidationError("malformed")
+        validate_email(address)
+    except ValidationError:
+        raise ImproperlyConfigured(
+            f"{name} must be an email address, or a name and one: "
+            f"'My Account <no-reply@example.com>'; got {value!r}"
+        ) from None
+    return value
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -116,6 +178,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: health checks answer whatever else is broken (the database a session needs).
     "portal.middleware.HealthCheckMiddleware",
+    # Development only: 127.0.0.1 leads to localhost, where passkeys work too.
+    *(["portal.middleware.LocalhostMiddleware"] if DEBUG else []),
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files in production; runserver serves them in development.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
@@ -169,6 +233,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
+                "security_info.context_processors.passkeys",
             ],
         },
     },
@@ -210,7 +275,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: rate limits and the parsed user-agent cache live here, so production uses Redis to
 # share them across processes. Local memory is per process and only fit for one.
-REDIS_URL = env_str("REDIS_URL")
+REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -271,7 +336,10 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_SESSION_REMEMBER = None  # the sign-in form asks
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# Every mail's subject starts with the product's name: ours (portal.delivery), allauth's and
+# Django's own.
+EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = EMAIL_SUBJECT_PREFIX
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # allauth's own rate limits are off: portal.ratelimits counts every limit, with RATE_LIMITS.
 ACCOUNT_RATE_LIMITS = False
@@ -343,18 +411,19 @@ FIELD_ENCRYPTION_KEY_FALLBACKS = [
 ]
 
 # Mail through Django's MAILERS: the console by default, SMTP when SMTP_HOST is set.
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "My Account <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = env_email("DEFAULT_FROM_EMAIL", "My Account <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if SMTP_HOST := os.environ.get("SMTP_HOST"):
-    _smtp_security = os.environ.get("SMTP_SECURITY", "starttls")
-    if _smtp_security not in {"starttls", "ssl", "none"}:
-        raise ImproperlyConfigured("SMTP_SECURITY must be starttls, ssl or none")
+    _smtp_security = env_choice("SMTP_SECURITY", "starttls", ["starttls", "ssl", "none"])
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": SMTP_HOST,
-                "port": env_int("SMTP_PORT", 465 if _smtp_security == "ssl" else 587, minimum=1),
+                # The ports of RFC 8314 (implicit TLS) and RFC 6409 (submission, STARTTLS).
+                "port": env_int(
+                    "SMTP_PORT", 465 if _smtp_security == "ssl" else 587, minimum=1, maximum=65535
+                ),
                 "username": os.environ.get("SMTP_USERNAME", ""),
                 "password": env_str("SMTP_PASSWORD"),
                 "use_tls": _smtp_security == "starttls",
@@ -371,14 +440,12 @@ else:
 # Tasks (codes by text, call and mail; notices): run inline by default, so a send is tried once,
 # in the request. Production sets TASKS_BACKEND=django_tasks_db.DatabaseBackend and runs
 # `manage.py worker`: sends are retried with backoff, a queue per channel (see portal.delivery).
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
-        ),
-        "QUEUES": ["default", "phone", "mail"],
-    }
-}
+# The backend is loaded when the apps are (portal.apps), so a wrong one stops the start too.
+TASKS_BACKEND = (
+    os.environ.get("TASKS_BACKEND", "").strip()
+    or "django.tasks.backends.immediate.ImmediateBackend"
+)
+TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default", "phone", "mail"]}}
 
 # Delivery timing, for test stacks only (tests/faults shortens it so a fault suite runs in
 # minutes): unset, portal.delivery and portal.worker keep their production defaults.
@@ -411,6 +478,13 @@ TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
+if TWILIO_API_BASE and (
+    urlsplit(TWILIO_API_BASE).scheme not in {"http", "https"}
+    or not urlsplit(TWILIO_API_BASE).netloc
+):
+    raise ImproperlyConfigured(
+        f"TWILIO_API_BASE must be an http:// or https:// URL; got {TWILIO_API_BASE!r}"
+    )
 TWILIO_TIMEOUT = env_int("TWILIO_TIMEOUT", 10, minimum=1)  # seconds to connect, then to answer
 if PHONE_BACKEND == "twilio" and not (
     TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER
@@ -485,5 +559,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
+    },
 }

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from portal.navigation import PortalPage
@@ -18,3 +21,18 @@ class PortalConfig(AppConfig):
 
         # Every way of signing in ends in Django's login(): the session's clocks start there.
         user_logged_in.connect(note_sign_in, dispatch_uid="portal.sessions")
+        check_tasks_backend()
+
+
+def check_tasks_backend() -> None:
+    """Refuse to start with a TASKS_BACKEND that is not a task backend, naming the variable,
+    instead of failing every send later with Django's "Could not find backend"."""
+    from django.tasks.backends.base import BaseTaskBackend  # noqa: PLC0415 (once apps load)
+
+    path: str = settings.TASKS_BACKEND
+    try:
+        backend = import_string(path)
+    except ImportError as e:
+        raise ImproperlyConfigured(f"TASKS_BACKEND: cannot load {path!r} ({e})") from None
+    if not (isinstance(backend, type) and issubclass(backend, BaseTaskBackend)):
+        raise ImproperlyConfigured(f"TASKS_BACKEND: {path!r} is not a task backend")

@@ -109,9 +109,10 @@ def place_call(to: str, words: str, extension: str = "", **about) -> Delivery:
 
 
 def send_mail(to: str, subject: str, body: str, **about) -> Delivery:
-    """Email the address; a notice (not a code) unless `about` says otherwise."""
+    """Email the address, the subject after the product's name ("[My Account] …",
+    settings.EMAIL_SUBJECT_PREFIX); a notice (not a code) unless `about` says otherwise."""
     about.setdefault("retry_for", NOTICE_RETRY_SECONDS)
-    message = {"to": to, "subject": subject, "body": body}
+    message = {"to": to, "subject": f"{settings.EMAIL_SUBJECT_PREFIX}{subject}", "body": body}
     return _deliver(Delivery.Channel.MAIL, to, message, **about)
 
 

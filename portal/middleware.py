@@ -1,10 +1,12 @@
+import ipaddress
 import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http.request import split_domain_port
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
@@ -39,6 +41,31 @@ class HealthCheckMiddleware:
             if request.path == "/health/worker/":
                 return worker_health(request)
         return self.get_response(request)
+
+
+class LocalhostMiddleware:
+    """In development, send a visit to a loopback IP address (127.0.0.1, [::1], any port) to
+    the same page on localhost: browsers refuse passkeys at an IP address, and localhost is
+    where everything works. Listed in MIDDLEWARE only when DEBUG is on, and inert without it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.DEBUG:
+            domain, port = split_domain_port(request.get_host())
+            if _is_loopback_address(domain):
+                netloc = f"localhost:{port}" if port else "localhost"
+                # Temporary: another project may serve 127.0.0.1 tomorrow.
+                return HttpResponseRedirect(f"{request.scheme}://{netloc}{request.get_full_path()}")
+        return self.get_response(request)
+
+
+def _is_loopback_address(domain: str) -> bool:
+    try:
+        return ipaddress.ip_address(domain.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        return False
 
 
 class BrowserCheckMiddleware:

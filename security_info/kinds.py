@@ -137,6 +137,11 @@ class Kind:
     def may_add(self, user: "User", policy: "AuthenticationPolicy") -> bool:
         return self.is_allowed(policy) and (self.staff_allowed or not user.is_staff)
 
+    def works_at(self, request: HttpRequest) -> bool:
+        """Tell whether it can be set up at the address this request came to (a passkey
+        cannot at an IP address)."""
+        return True
+
     def rows(self, user: "User", methods: list[Method]) -> list[Row]:
         """Return the user's registrations of this kind as the Security info page lists them.
 

@@ -6,6 +6,7 @@ forms, templates and URL lines. Nothing here or elsewhere asks which kind someth
 object answers.
 """
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.apps import apps
@@ -145,13 +146,22 @@ def must_register(request: HttpRequest, user: "User") -> bool:
     return policy.mfa_required and not sign_in_options(Method.objects.filter(user=user), policy)
 
 
-def addable(user: "User", policy: "AuthenticationPolicy", counts: dict[str, int]) -> list[dict]:
-    """Return the kinds the user may add now, with whether each is at its limit."""
+def addable(
+    request: "PortalRequest", policy: "AuthenticationPolicy", counts: dict[str, int]
+) -> list[dict]:
+    """Return the kinds the signed-in user may add now, and here, with whether each is at its
+    limit."""
     return [
-        {"type": kind, "full": counts.get(key, 0) >= kind.max_count}
-        for key, kind in KINDS.items()
-        if kind.add_url_name and kind.may_add(user, policy)
+        {"type": kind, "full": counts.get(kind.key, 0) >= kind.max_count}
+        for kind in usable_at(request, KINDS.values())
+        if kind.add_url_name and kind.may_add(request.user, policy)
     ]
+
+
+def usable_at[K: Kind](request: HttpRequest, kinds: Iterable[K]) -> list[K]:
+    """Keep the kinds that can be set up at the address this request came to: the pages
+    offer nothing that cannot work there (a passkey at an IP address)."""
+    return [kind for kind in kinds if kind.works_at(request)]
 
 
 def can_add(user: "User", key: str) -> str:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 from organizations.policies import authentication_policy
 from security_info.kinds import MethodKindBase, Row, SignInOption, prompt_html
 from security_info.models import Method
+from security_info.passkeys import webauthn
 from security_info.passkeys.webauthn import allows_model
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ class Passkey(MethodKindBase):
                 ) % {"name": method.name}
             rows.append(row)
         return rows
+    def works_at(self, request) -> bool:
+        return webauthn.works_at(request)
 
     def option_label(self, option: SignInOption, *, reveal: bool) -> str:
         return _("Passkey or security key (%(name)s)") % {"name": option.method.name}

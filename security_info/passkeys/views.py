@@ -60,19 +60,29 @@ def add(request: PortalRequest) -> HttpResponse:
     if refusal:
         messages.error(request, refusal)
         return redirect("security_info:index")
+    # At an address where passkeys cannot work, the page says why instead of offering a button
+    # the browser would refuse.
     policy = authentication_policy(request.user)
     context = {
+        "not_here": "" if webauthn.works_at(request) else webauthn.NOT_HERE,
         "models_restricted": bool(policy.passkey_restriction),
         "attestation_required": policy.passkey_attestation_required,
     }
     return render(request, "security_info/passkeys/add.html", context)
 
 
+def _refusal(request: PortalRequest) -> str:
+    """Why the user cannot add a passkey here and now, or ""."""
+    if not webauthn.works_at(request):
+        return str(webauthn.NOT_HERE)
+    return can_add(request.user, Method.Kind.PASSKEY)
+
+
 @never_cache
 @require_POST
 @sudo_required(max_age=PASSKEY_SUDO_SECONDS)
 def register_options(request: PortalRequest) -> JsonResponse:
-    refusal = can_add(request.user, Method.Kind.PASSKEY)
+    refusal = _refusal(request)
     if refusal:
         return _error(refusal)
     return JsonResponse(webauthn.registration_options(request, request.user))
@@ -84,7 +94,7 @@ def register_options(request: PortalRequest) -> JsonResponse:
 def register(request: PortalRequest) -> JsonResponse:
     """Store the passkey the browser just created, under a default name the user can change."""
     user = request.user
-    refusal = can_add(user, Method.Kind.PASSKEY)
+    refusal = _refusal(request)
     if refusal:
         return _error(refusal)
     try:

@@ -6,9 +6,12 @@ used once within CHALLENGE_SECONDS. The other half checks what the browser sent 
 raises PasskeyError, with a message for the person, whenever anything about it is wrong.
 
 The relying party is the host the page was served from (without the port), and a response
-is accepted only from that very host: over https, or over plain http on localhost.
+is accepted only from that very host: over https, or over plain http on localhost. Browsers
+refuse an IP address as a relying party, so at one (http://127.0.0.1:8000) passkeys cannot
+work at all: works_at() tells, and the pages offer them only where it says they can.
 """
 
+import ipaddress
 import logging
 import struct
 import time
@@ -20,6 +23,7 @@ from django.conf import settings
 from django.http.request import split_domain_port
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from fido2.attestation import Attestation, AttestationType, verify_x509_chain
 from fido2.attestation.base import InvalidAttestation
 from fido2.cose import UnsupportedKey
@@ -92,9 +96,27 @@ def blocked_message() -> str:
     )
 
 
+# What the pages say where works_at() is false.
+NOT_HERE = gettext_lazy(
+    "Passkeys can't be used at this address. Browsers allow them only on a site opened by its "
+    "name (not an IP address) over https, or as localhost."
+)
+
+
 def rp_id(request) -> str:
     domain, _port = split_domain_port(request.get_host())
     return domain
+
+
+def works_at(request) -> bool:
+    """Tell whether a browser can use passkeys at the address this request came to: a host
+    name, not an IP address, in a secure context (https, or http on localhost)."""
+    domain = rp_id(request)
+    try:
+        ipaddress.ip_address(domain.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return verify_rp_id(domain, f"{request.scheme}://{request.get_host()}")
+    return False
 
 
 def _server(request, *, attested: bool = False) -> Fido2Server:

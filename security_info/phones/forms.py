@@ -109,9 +109,12 @@ class PhoneForm(forms.Form):
         texts = cleaned.get("channel") == Method.Channel.SMS
         if not phone.can_get(texts=texts):
             self.add_error("number", (TEXT_REFUSALS if texts else CALL_REFUSALS)[phone.line])
-        if self.current and (phone.e164, cleaned["extension"]) == (
+        # The same number is a change only with another way to get the code ("Call me"
+        # instead of texts), which the code sent that way then proves.
+        if self.current and (phone.e164, cleaned["extension"], self.chosen_channel) == (
             self.current.phone,
             self.current.extension,
+            self.current.channel or Method.Channel.VOICE,
         ):
             self.add_error("number", _("This is already your number. Enter the new one."))
         cleaned["phone"] = phone

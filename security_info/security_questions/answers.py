@@ -30,14 +30,26 @@ def normalize_answer(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", folded).split())
 
 
+def hash_answer(text: str) -> str:
+    """Return what an answer is stored as: a password hash of its normal form.
+
+    Everything that stores an answer (the page, the demo data, tests) goes through here, and
+    answer_matches() checks against it, so the two can never disagree.
+    """
+    return make_password(normalize_answer(text))
+
+
+def answer_matches(text: str, encoded: str) -> bool:
+    """Tell whether a typed answer is the one stored as `encoded` (by hash_answer)."""
+    return check_password(normalize_answer(text), encoded)
+
+
 @transaction.atomic
 def save_answers(request, user, pairs: list[tuple[SecurityQuestion, str]]) -> None:
     """Replace the user's security answers with these (question, answer) pairs."""
     SecurityAnswer.objects.filter(user=user).delete()
     SecurityAnswer.objects.bulk_create(
-        SecurityAnswer(
-            user=user, question=question, answer_hash=make_password(normalize_answer(answer))
-        )
+        SecurityAnswer(user=user, question=question, answer_hash=hash_answer(answer))
         for question, answer in pairs
     )
     record_security_event(request, user, SecurityEvent.Kind.METHOD_ADDED, method=LABEL)
@@ -67,9 +79,9 @@ def check_answers(request, user, answers: dict[int, str]) -> bool:
     for question_id, answer in answers.items():
         encoded = stored.get(_as_id(question_id))
         if encoded is None:
-            make_password(normalize_answer(answer))  # the same work as a real check
+            hash_answer(answer)  # the same work as a real check
             correct = False
-        elif not check_password(normalize_answer(answer), encoded):
+        elif not answer_matches(answer, encoded):
             correct = False
     return correct
 

@@ -1,6 +1,5 @@
 import random
 
-from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -86,5 +85,5 @@ class SecurityQuestions(Kind):
             request, "check_security_answers", key=side_key(f"email:{email}", None, request)
         )
         for answer in given.values():
-            make_password(answers.normalize_answer(answer))
+            answers.hash_answer(answer)
         return False

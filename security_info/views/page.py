@@ -25,6 +25,7 @@ from security_info.methods import (
     get_method_for_user,
     kind_of,
     setup_choices,
+    usable_at,
     user_methods,
     why_undeletable,
 )
@@ -63,7 +64,7 @@ def index(request: PortalRequest) -> HttpResponse:
             "no_default_allowed": default is None and any(m.is_default for m in methods),
             "can_pick_default": len(options) > 1 and not policy.system_preferred,
             "system_preferred": policy.system_preferred,
-            "addable": addable(user, policy, counts),
+            "addable": addable(request, policy, counts),
         },
     )
 
@@ -167,7 +168,7 @@ def setup(request: PortalRequest) -> HttpResponse:
     """Offer the allowed multi-factor methods, most secure first."""
     if not request.session.get(MUST_REGISTER_SESSION_KEY):
         return redirect("security_info:index")
-    choices = setup_choices(authentication_policy(request.user))
+    choices = usable_at(request, setup_choices(authentication_policy(request.user)))
     return render(
         request,
         "security_info/setup.html",

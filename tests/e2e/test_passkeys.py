@@ -138,3 +138,36 @@ def test_a_passkey_can_be_the_second_step_after_the_password(live_server, page, 
         "password",
         "passkey",
     )
+
+
+def test_at_an_ip_address_no_page_offers_a_passkey_and_the_add_page_says_why(
+    live_server, page, employee, settings, axe, screenshot
+):
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    _app, totp = add_authenticator(employee)
+    at_ip = live_server.url.replace("localhost", "127.0.0.1")
+
+    page.goto(at_ip + "/accounts/login/")
+    expect(page.get_by_role("button", name="Sign in with a passkey")).to_have_count(0)
+    axe(page)
+    page.get_by_label("Email").fill(employee.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_label("Code").fill(totp.now())
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(at_ip + "/")
+
+    page.goto(at_ip + "/security-info/")
+    expect(page.get_by_role("heading", name="Add a sign-in method")).to_be_visible()
+    expect(page.get_by_role("link", name="Passkey or security key")).to_have_count(0)
+
+    page.goto(at_ip + "/security-info/passkeys/add/")
+    expect(page.get_by_text("Passkeys can't be used at this address.")).to_be_visible()
+    expect(page.get_by_role("button", name="Add passkey")).to_have_count(0)
+    axe(page)
+    screenshot(page, "passkey-add-at-an-ip-address")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.emulate_media(color_scheme="dark")
+    axe(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "passkey-add-at-an-ip-address-360-dark")

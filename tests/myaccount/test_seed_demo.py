@@ -1,18 +1,27 @@
 import io
+import re
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
+from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from myaccount.management.commands.seed_demo import DEMO_PASSWORDS
+from myaccount.management.commands.seed_demo import DEMO_ANSWERS, DEMO_PASSWORDS
 from organizations.models import Membership, Organization
+from organizations.policies import authentication_policy
 from portal.browsers import parse_user_agent
 from portal.delivery import recent_outbox
 from portal.models import User
+from security_info.methods import METHOD_KINDS
+from security_info.models import Method
+from security_info.phones import numbers
+from security_info.phones.forms import PhoneForm
+from security_info.phones.kind import Phone
 from signins.geo import country_of
 from signins.models import SignInEvent
+from tests.security_info.conftest import mark_strong_sign_in
 
 EMPLOYEES = ["alice@northwind.example", "bob@northwind.example", "carol@northwind.example"]
 ACTIVE_ACCOUNTS = ["admin@northwind.example", *EMPLOYEES]
@@ -235,9 +244,117 @@ def test_it_runs_with_force_when_debug_is_off(settings):
 def test_the_output_lists_the_urls_and_every_demo_account(debug):
     output = seed()
 
-    assert "http://127.0.0.1:8000/" in output
-    assert "http://127.0.0.1:8000/admin/" in output
+    assert "http://localhost:8000/" in output
+    assert "http://localhost:8000/admin/" in output
+    assert "127.0.0.1" not in output  # passkeys cannot work at an IP address
     for email, password in DEMO_PASSWORDS.items():
         assert email in output
         assert password in output
     assert "(disabled)" in next(line for line in output.splitlines() if "dave@" in line)
+
+
+def printed_answer(output: str, question: str) -> str:
+    [line] = [line for line in output.splitlines() if line.strip().startswith(question)]
+    return line.split(question, 1)[1].strip()
+
+
+@pytest.mark.django_db
+def test_alice_can_reset_her_password_with_the_printed_security_answers(debug, client):
+    output = seed()
+    email = "alice@northwind.example"
+
+    client.post("/password/reset/", {"email": email})
+    assert client.post("/password/reset/verify/", {"option": "email"}).url == (
+        "/password/reset/code/"
+    )
+    [code] = re.findall(r"\b\d{6}\b", str(mail.outbox[-1].body))
+    assert client.post("/password/reset/code/", {"code": code}).url == "/password/reset/verify/"
+    chosen = client.post("/password/reset/verify/", {"option": "security_questions"})
+    assert chosen.url == "/password/reset/questions/"
+    asked = client.get("/password/reset/questions/").context["form"].questions
+    # Typed the way people do: any case, stray spaces.
+    answers = {
+        f"answer_{n}": f"  {printed_answer(output, question.text).upper()} "
+        for n, question in enumerate(asked, 1)
+    }
+    assert len(answers) == 3
+    assert client.post("/password/reset/questions/", answers).url == "/password/reset/new/"
+    new_password = "a fresh demo passphrase 77"
+    finished = client.post(
+        "/password/reset/new/", {"new_password1": new_password, "new_password2": new_password}
+    )
+
+    assert finished.url == "/password/reset/done/"
+    assert User.objects.get(email=email).check_password(new_password)
+
+
+@pytest.mark.django_db
+def test_alices_security_answers_fit_their_questions(debug):
+    seed()
+
+    alice = User.objects.get(email="alice@northwind.example")
+    answered = {a.question.text for a in alice.security_answers.select_related("question")}
+    assert answered == set(DEMO_ANSWERS)
+    assert DEMO_ANSWERS["In what city did your parents meet?"] == "Lisbon"
+    assert DEMO_ANSWERS["What is your favorite food?"] == "Lasagne"
+
+
+@pytest.mark.django_db
+def test_everyone_with_methods_has_two_kinds_for_the_two_step_reset(debug):
+    seed()
+
+    for email in ("alice@northwind.example", "carol@northwind.example"):
+        kinds = set(User.objects.get(email=email).security_methods.values_list("kind", flat=True))
+        assert "email" in kinds
+        assert kinds & {"mobile_phone", "office_phone"}, email
+
+
+PHONE_KINDS = [Method.Kind.MOBILE_PHONE, Method.Kind.ALTERNATE_PHONE, Method.Kind.OFFICE_PHONE]
+
+
+@pytest.mark.django_db
+def test_every_seeded_phone_number_passes_the_phone_form(debug):
+    seed()
+
+    phones = list(Method.objects.filter(kind__in=PHONE_KINDS).select_related("user"))
+    assert len(phones) == 4
+    for method in phones:
+        kind = METHOD_KINDS[method.kind]
+        assert isinstance(kind, Phone)
+        channels = kind.registration_channels(authentication_policy(method.user))
+        assert channels, method.kind
+        for channel in channels:
+            # As the Change page fills the form in, and as someone would type it afresh.
+            form = PhoneForm(
+                kind,
+                channels,
+                {
+                    "region": numbers.region_of(method.phone),
+                    "number": numbers.format_national(method.phone),
+                    "extension": method.extension,
+                    "channel": channel,
+                },
+            )
+            assert form.is_valid(), (method.phone, channel, form.errors)
+            assert form.cleaned_data["phone"].e164 == method.phone
+
+
+@pytest.mark.django_db
+def test_alice_can_switch_her_seeded_mobile_to_calls(debug, client):
+    seed()
+    alice = User.objects.get(email="alice@northwind.example")
+    mobile = alice.security_methods.get(kind=Method.Kind.MOBILE_PHONE)
+    client.force_login(alice)
+    mark_strong_sign_in(client, alice)
+    url = f"/security-info/phone/{mobile.pk}/change/"
+    form = client.get(url).context["form"]
+
+    response = client.post(url, {**form.initial, "channel": "voice"})
+
+    assert response.status_code == 302, response.context["form"].errors
+    [call] = recent_outbox()
+    assert call["channel"] == "call"
+    code = "".join(re.findall(r"\d", call["body"]))
+    client.post("/security-info/phone/verify/", {"code": code})
+    mobile.refresh_from_db()
+    assert (mobile.phone, mobile.channel) == ("+61491570156", "voice")

@@ -151,7 +151,7 @@ def test_the_worker_sends_the_mail_as_written(queue):
     [sent] = mail.outbox
     assert (sent.to, sent.subject, sent.body) == (
         [ADDRESS],
-        "Your verification code",
+        "[My Account] Your verification code",
         f"Your code is {CODE}.",
     )
 
@@ -597,3 +597,10 @@ def test_a_session_remembers_only_its_last_few_sends(client, rf, db):
         sent_from(client, rf)
 
     assert client.get(status_url(first)).status_code == 404
+
+
+def test_every_mail_subject_starts_with_the_site_name(db, settings):
+    settings.EMAIL_SUBJECT_PREFIX = "[Contoso Account] "
+    send_mail()
+    [sent] = mail.outbox
+    assert sent.subject == "[Contoso Account] Your verification code"

@@ -1,5 +1,6 @@
 """What the portal middleware does on every request."""
 
+import pytest
 from django.contrib.auth import SESSION_KEY
 from django.http import HttpResponse
 from django.utils import timezone
@@ -15,6 +16,7 @@ CURRENT_CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
+LOCALHOST_MIDDLEWARE = "portal.middleware.LocalhostMiddleware"
 OLD_FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:78.0) Gecko/20100101 Firefox/78.0"
 
 
@@ -146,3 +148,80 @@ def test_a_pending_interrupt_does_not_hijack_the_api(alice_client):
     session.save()
     assert alice_client.get("/")["Location"] == "/security-info/setup/"
     assert alice_client.get("/api/me").status_code == 401  # the API ignores the session
+
+
+# Development: 127.0.0.1 leads to localhost ----------------------------------------------------
+
+
+@pytest.fixture
+def development(settings):
+    """DEBUG on, as under ./dev demo (the test runner turns it off), with the middleware the
+    settings list for it."""
+    settings.DEBUG = True
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+    if LOCALHOST_MIDDLEWARE not in settings.MIDDLEWARE:
+        settings.MIDDLEWARE = [
+            settings.MIDDLEWARE[0],
+            LOCALHOST_MIDDLEWARE,
+            *settings.MIDDLEWARE[1:],
+        ]
+
+
+@pytest.mark.parametrize(
+    ("host", "target"),
+    [
+        ("127.0.0.1:8000", "http://localhost:8000"),
+        ("127.0.0.1", "http://localhost"),
+        ("[::1]:8123", "http://localhost:8123"),
+    ],
+)
+def test_in_development_a_loopback_address_leads_to_the_same_page_on_localhost(
+    client, db, development, host, target
+):
+    for method in (client.get, client.head):
+        response = method("/accounts/login/?next=/security-info/", HTTP_HOST=host)
+        assert response.status_code == 302
+        assert response["Location"] == f"{target}/accounts/login/?next=/security-info/"
+
+
+def test_localhost_itself_is_served(client, db, development):
+    assert client.get("/accounts/login/", HTTP_HOST="localhost:8000").status_code == 200
+
+
+def test_health_checks_answer_at_the_loopback_address(client, db, development):
+    assert client.get("/health/", HTTP_HOST="127.0.0.1:8000").status_code == 200
+
+
+def test_without_debug_nothing_is_redirected(client, db, development, settings):
+    settings.DEBUG = False
+    assert client.get("/accounts/login/", HTTP_HOST="127.0.0.1:8000").status_code == 200
+
+
+# Time zones ----------------------------------------------------------------------------------
+
+
+def test_someone_without_a_time_zone_sees_the_sites_default(rf, alice, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    alice.time_zone = ""
+    seen = []
+
+    def view(request):
+        seen.append(timezone.get_current_timezone_name())
+        return HttpResponse()
+
+    request = rf.get("/")
+    request.user, request.session = alice, {}
+    PortalMiddleware(view)(request)
+    assert seen == ["Europe/Paris"]
+
+
+def test_an_admin_sets_a_persons_time_zone_which_no_portal_page_offers_yet(
+    client, alice, admin_user
+):
+    client.force_login(admin_user)
+    assert (
+        'name="time_zone"' in client.get(f"/admin/portal/user/{alice.pk}/change/").content.decode()
+    )
+    client.force_login(alice)
+    for url in ["/", "/security-info/", "/password/"]:
+        assert 'name="time_zone"' not in client.get(url, follow=True).content.decode(), url

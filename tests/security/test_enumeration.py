@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings as django_settings
-from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.utils import timezone
 
@@ -34,7 +33,7 @@ from security_info.models import (
     SecurityQuestion,
     TemporaryAccessPass,
 )
-from security_info.security_questions.answers import normalize_answer
+from security_info.security_questions.answers import hash_answer
 from tests.fakes.webauthn import SoftKey
 from tests.security_info.conftest import add_authenticator, add_passkey, add_phone
 
@@ -70,9 +69,7 @@ def people(alice, bob, charlie, northwind) -> dict[str, list[str]]:
     add_authenticator(alice)
     Method.objects.create(user=alice, kind=Method.Kind.EMAIL, email="alice@home.example")
     for question in SecurityQuestion.objects.filter(is_active=True)[:4]:
-        SecurityAnswer.objects.create(
-            user=alice, question=question, answer_hash=make_password(normalize_answer("x"))
-        )
+        SecurityAnswer.objects.create(user=alice, question=question, answer_hash=hash_answer("x"))
     TemporaryAccessPass.objects.create(
         user=alice,
         digest=crypto.digest("abcdefghjkmn", "temporary_pass"),

@@ -23,7 +23,6 @@ import pyotp
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.hashers import make_password
 from django.core import mail
 from django.http import HttpResponse
 from django.test import Client
@@ -45,7 +44,7 @@ from security_info.models import (
     SecurityQuestion,
     TemporaryAccessPass,
 )
-from security_info.security_questions.answers import normalize_answer
+from security_info.security_questions.answers import hash_answer
 from signins.models import SignInEvent
 from tests.factories import PASSWORD, make_user
 from tests.fakes.webauthn import SoftKey
@@ -264,7 +263,7 @@ class ResetQuestions(Place):
             SecurityAnswer.objects.create(
                 user=scene.user,
                 question=question,
-                answer_hash=make_password(normalize_answer(scene.answers[question.pk])),
+                answer_hash=hash_answer(scene.answers[question.pk]),
             )
 
     def attempt(self, scene, ip, *, right):

@@ -277,3 +277,13 @@ def test_the_mail_goes_out_only_once_the_change_commits(
     assert len(callbacks) == 1
     callbacks[0]()
     assert [message.to for message in mail.outbox] == [["alice@northwind.example"]]
+
+
+def test_the_mails_subject_starts_with_the_site_name(
+    request_by, alice, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_SUBJECT_PREFIX = "[Contoso Account] "  # what SITE_NAME=Contoso Account sets
+    with django_capture_on_commit_callbacks(execute=True):
+        record_security_event(request_by(alice), alice, Kind.PASSWORD_CHANGED)
+    [message] = mail.outbox
+    assert message.subject == "[Contoso Account] Password changed"

@@ -17,7 +17,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +24,7 @@ from django.utils import timezone
 from organizations.models import AuthenticationPolicy, Membership, Organization
 from portal.models import User
 from security_info.models import Method, SecurityAnswer, SecurityQuestion
+from security_info.security_questions.answers import hash_answer
 from signins.geo import country_of
 from signins.models import SignInEvent
 
@@ -38,27 +38,42 @@ DEMO_PASSWORDS = {
 }
 
 # Their sign-in methods. Codes go to the development outbox page instead of a phone.
+# The numbers are reserved for drama and fiction, so none rings anyone, and each is one the
+# phone form accepts again (security_info/phones/numbers.py): Ofcom's drama mobiles (07700
+# 900xxx) are not valid numbers to libphonenumber, so the London people have Australia's
+# (ACMA's 0491 570 xxx), which are; the office phone is in Ofcom's London drama range and
+# Carol's mobile one the Bundesnetzagentur lists for films.
 DEMO_METHODS = {
     "admin@northwind.example": (
-        {"kind": "mobile_phone", "phone": "+447700900001", "channel": "sms", "is_default": True},
+        {"kind": "mobile_phone", "phone": "+61491570006", "channel": "sms", "is_default": True},
     ),
     "alice@northwind.example": (
-        {"kind": "mobile_phone", "phone": "+447700900123", "channel": "sms", "is_default": True},
+        {"kind": "mobile_phone", "phone": "+61491570156", "channel": "sms", "is_default": True},
         {"kind": "office_phone", "phone": "+442079460123", "extension": "210"},
         {"kind": "email", "email": "alice.archer@personal.example"},
     ),
     "carol@northwind.example": (
-        {"kind": "mobile_phone", "phone": "+4915550123456", "channel": "voice", "is_default": True},
+        {"kind": "mobile_phone", "phone": "+4915228817386", "channel": "voice", "is_default": True},
+        {"kind": "email", "email": "carol.chen@personal.example"},
     ),
 }
-DEMO_ANSWERS = ("London", "Lasagne", "Lisbon")
+# Alice's answers, to predefined questions (security_info/migrations/0002): stored the way the
+# Security info page stores them, so a reset accepts them however they are capitalised.
+DEMO_ANSWERS = {
+    "In what city did your parents meet?": "Lisbon",
+    "What is your favorite food?": "Lasagne",
+    "What was the name of your first pet?": "Biscuit",
+}
 DEMO_PASSWORD_AGE_DAYS = 41
-DEMO_POLICY = {"allow_app_passwords": True, "remember_browser_days": 14}
+# Two verifications to reset a password: security questions are never the first (they only
+# add to a method already proved), so this is what lets Alice try them.
+DEMO_POLICY = {"allow_app_passwords": True, "remember_browser_days": 14, "reset_gates": 2}
 
 SEED = 2026
 HISTORY_DAYS = 60
-PORTAL_URL = "http://127.0.0.1:8000/"
+PORTAL_URL = "http://localhost:8000/"
 ADMIN_URL = f"{PORTAL_URL}admin/"
+RESET_URL = f"{PORTAL_URL}password/reset/"
 
 ORGANIZATIONS = {
     "northwind": {
@@ -90,7 +105,7 @@ class DemoAccount:
     memberships: tuple[tuple[str, Membership.Kind], ...] = (("northwind", HOME),)
 
 
-# Phone numbers are from the ranges reserved for drama (Ofcom, Bundesnetzagentur).
+# Directory phone numbers are from the ranges reserved for drama (Ofcom, Bundesnetzagentur).
 ACCOUNTS = (
     DemoAccount(
         "admin@northwind.example",
@@ -388,11 +403,15 @@ class Command(BaseCommand):
             if user.pk in with_methods or not methods:
                 continue
             Method.objects.bulk_create(Method(user=user, **fields) for fields in methods)
-            questions = SecurityQuestion.objects.order_by("position")[: len(DEMO_ANSWERS)]
             if user.email == "alice@northwind.example":
+                questions = SecurityQuestion.objects.filter(text__in=DEMO_ANSWERS)
                 SecurityAnswer.objects.bulk_create(
-                    SecurityAnswer(user=user, question=question, answer_hash=make_password(answer))
-                    for question, answer in zip(questions, DEMO_ANSWERS, strict=False)
+                    SecurityAnswer(
+                        user=user,
+                        question=question,
+                        answer_hash=hash_answer(DEMO_ANSWERS[question.text]),
+                    )
+                    for question in questions
                 )
 
     def _report(self, organizations: int, users: int, memberships: int, events: int) -> None:
@@ -431,7 +450,13 @@ class Command(BaseCommand):
         out.write("  Signing in asks for a second factor: Alice, Carol and the admin get a code by")
         out.write(f"  text or call, shown on {PORTAL_URL}dev/outbox/ (nothing is sent).")
         out.write("  Bob has no method yet: he meets the 'Keep your account secure' wizard.")
-        out.write("  Alice's security answers (lower-case is fine): " + ", ".join(DEMO_ANSWERS))
+        out.write("")
+        out.write("  A password reset asks for two verifications. Alice can use a code to her")
+        out.write("  personal email (mail appears in this terminal), then her security questions")
+        out.write(f"  at {RESET_URL} (capitals and spaces don't matter):")
+        question_width = max(len(question) for question in DEMO_ANSWERS)
+        for question, answer in DEMO_ANSWERS.items():
+            out.write(f"    {question:<{question_width}}  {answer}")
 
 
 def _history(user: User, routine: Routine, now: datetime) -> list[SignInEvent]:

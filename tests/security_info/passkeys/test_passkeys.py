@@ -7,7 +7,9 @@ responses, as Chromium would for a page served from http://localhost.
 
 import json
 import os
+import re
 from dataclasses import dataclass
+from html import unescape as html_unescape
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -17,6 +19,7 @@ from fido2.webauthn import AttestedCredentialData
 
 from organizations.models import AuthenticationPolicy
 from security_info.models import Method
+from security_info.passkeys import webauthn
 from signins.models import SecurityEvent, SignInEvent
 from tests.factories import PASSWORD
 from tests.fakes.webauthn import SoftKey
@@ -840,3 +843,88 @@ def test_a_stored_credential_that_cannot_be_read_is_refused_not_an_error(
     assert options.status_code == 200
     assert post_json(client, SUDO_URL, {"credential": key.get(options.json())}).status_code == 400
     assert post_json(client, REGISTER_OPTIONS_URL).status_code == 200
+
+
+# Where passkeys cannot work -------------------------------------------------------------------
+
+NOT_HERE = "Passkeys can't be used at this address."
+
+
+@pytest.mark.parametrize(
+    ("host", "secure", "works"),
+    [
+        ("localhost:8000", False, True),
+        ("localhost", False, True),
+        ("account.example.com", True, True),
+        ("account.example.com", False, False),  # plain http anywhere but localhost
+        ("127.0.0.1:8000", False, False),
+        ("[::1]:8000", False, False),
+        ("10.1.2.3", True, False),  # an IP address is never a relying party, https or not
+        ("[2001:db8::1]:443", True, False),
+    ],
+)
+def test_passkeys_work_only_at_a_host_name_in_a_secure_context(rf, settings, host, secure, works):
+    settings.ALLOWED_HOSTS = ["*"]
+    request = rf.get("/", HTTP_HOST=host, secure=secure)
+    assert webauthn.works_at(request) is works
+
+
+@pytest.fixture
+def at_an_ip_address(client, settings):
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    client.defaults["HTTP_HOST"] = "127.0.0.1:8000"
+
+
+def test_at_an_ip_address_the_add_page_says_why_instead_of_offering_the_button(
+    sudo_client, at_an_ip_address
+):
+    html = html_unescape(sudo_client.get(ADD_URL).content.decode())
+    assert NOT_HERE in html
+    assert "data-passkey=" not in html
+    assert "Add passkey" not in html
+    refused = post_json(sudo_client, REGISTER_OPTIONS_URL)
+    assert refused.status_code == 400
+    assert NOT_HERE in refused.json()["error"]
+    assert post_json(sudo_client, REGISTER_URL, {"credential": {}}).status_code == 400
+    assert not Method.objects.filter(kind=Method.Kind.PASSKEY).exists()
+
+
+def test_at_an_ip_address_security_info_does_not_offer_a_passkey(sudo_client, at_an_ip_address):
+    html = sudo_client.get("/security-info/").content.decode()
+    assert "Add a sign-in method" in html
+    assert f'href="{ADD_URL}"' not in html
+
+
+def test_at_localhost_security_info_offers_a_passkey(sudo_client):
+    html = sudo_client.get("/security-info/").content.decode()
+    assert f'href="{ADD_URL}"' in html
+
+
+@pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1:8000"])
+def test_the_setup_wizard_recommends_a_passkey_only_where_it_can_work(
+    client, alice, settings, host
+):
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    client.defaults["HTTP_HOST"] = host
+    post_password(client)
+    html = client.get("/security-info/setup/").content.decode()
+    [recommended] = re.findall(r'<a class="button" href="([^"]+)">', html)
+    if host.startswith("localhost"):
+        assert recommended == ADD_URL
+    else:
+        assert recommended == "/security-info/authenticator/add/"
+        assert ADD_URL not in html
+
+
+def test_at_an_ip_address_the_sign_in_page_offers_no_passkey(client, db, at_an_ip_address):
+    html = client.get("/accounts/login/").content.decode()
+    assert "Sign in with a passkey" not in html
+    assert "data-passkey=" not in html
+
+
+def test_at_an_ip_address_a_passkey_second_step_says_why(client, alice, at_an_ip_address):
+    add_passkey(alice, is_default=True)
+    post_password(client)
+    html = html_unescape(client.get("/accounts/verify/").content.decode())
+    assert NOT_HERE in html
+    assert "data-passkey=" not in html

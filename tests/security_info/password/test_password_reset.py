@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.hashers import MD5PasswordHasher, make_password
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -18,7 +18,7 @@ from organizations.models import AuthenticationPolicy, Domain, Organization
 from portal.delivery import recent_outbox
 from security_info.models import Method, SecurityAnswer, SecurityQuestion
 from security_info.password.models import Lockout
-from security_info.security_questions.answers import normalize_answer
+from security_info.security_questions.answers import hash_answer
 from signins.models import SecurityEvent
 from tests.factories import PASSWORD
 from tests.security_info.conftest import add_authenticator, add_phone
@@ -80,7 +80,7 @@ def answer_questions(user, count=4) -> dict[int, str]:
         SecurityAnswer.objects.create(
             user=user,
             question=question,
-            answer_hash=make_password(normalize_answer(answers[question.pk])),
+            answer_hash=hash_answer(answers[question.pk]),
         )
     return answers
 
@@ -254,7 +254,7 @@ def test_after_a_reset_every_session_ends_and_the_account_is_unlocked(
     assert event.kind == SecurityEvent.Kind.PASSWORD_RESET
     assert sorted(m.to[0] for m in mail.outbox) == [ALTERNATE_EMAIL, ALICE]
     confirmation = mail.outbox[0]
-    assert confirmation.subject == "Your password was reset"
+    assert confirmation.subject == "[My Account] Your password was reset"
     assert "127.0.0.1" in confirmation.body
     assert "If it wasn't you" in confirmation.body
     assert HELPDESK in confirmation.body

@@ -524,6 +524,18 @@ def test_changing_an_office_phone_can_change_only_the_extension(sudo_client, ali
     assert (method.phone, method.extension) == ("+14255550100", "13")
 
 
+def test_the_same_number_can_change_from_texts_to_calls(sudo_client, alice):
+    method = add_phone(alice, MOBILE, channel="sms")
+    response = sudo_client.post(
+        change_url(method), {"region": "GB", "number": MOBILE, "channel": "voice"}
+    )
+    assert response.url == VERIFY_URL
+    assert recent_outbox()[0]["channel"] == "call"
+    sudo_client.post(VERIFY_URL, {"code": last_code()})
+    method.refresh_from_db()
+    assert (method.phone, method.channel) == (MOBILE, "voice")
+
+
 def test_changing_to_the_same_number_is_refused(sudo_client, alice):
     method = add_phone(alice, MOBILE, channel="sms")
     response = sudo_client.post(

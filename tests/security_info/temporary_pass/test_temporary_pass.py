@@ -116,7 +116,7 @@ def test_the_sign_in_log_names_a_wrong_pass_for_what_it_is(client, admin_client,
     give_pass(alice)
     sign_in(client, code="zzzz-zzzz-zzzz")
     html = admin_client.get("/admin/signins/signinevent/").content.decode()
-    assert '<td class="field-reason">Wrong Temporary Access Pass</td>' in html
+    assert '<span class="log-cell log-cell--outcome">Wrong Temporary Access Pass</span>' in html
 
 
 def test_someone_elses_pass_does_not_work(client, alice, bob):
