@@ -682,3 +682,59 @@ def test_an_unknown_address_gets_the_policy_of_its_domains_organization(client, 
     AuthenticationPolicy.objects.create(organization=northwind, reset_gates=2)
     start(client, NOBODY)
     assert "Verification step 1 of 2" in page(client.get(CHOOSE_URL))
+
+
+# Strength feedback on the last step ----------------------------------------------------------
+
+STRENGTH_URL = "/password/reset/new/strength/"
+
+
+def reset_strength(client, password):
+    return client.post(STRENGTH_URL, {"password": password}, content_type="application/json")
+
+
+def test_the_new_password_page_has_the_strength_meter(client, alice):
+    passes = register(alice, "email")
+    start(client)
+    choose(client, "email")
+    passes(client)
+    body = client.get(NEW_URL).content.decode()
+    assert f'data-url="{STRENGTH_URL}"' in body
+    assert "security_info/password_strength" in body
+    assert "data-current" not in body  # nothing typed to compare with
+
+
+def test_the_reset_meter_judges_for_the_verified_account(client, alice):
+    passes = register(alice, "email")
+    start(client)
+    choose(client, "email")
+    passes(client)
+    named = reset_strength(client, "archeralice").json()
+    assert not named["meets_policy"]
+    assert any("your name" in problem for problem in named["problems"])
+    assert reset_strength(client, "quiet otter borrows seven lanterns").json()["meets_policy"]
+    assert reset_strength(client, "[]").status_code == 200  # a password like any other
+    bad = client.post(STRENGTH_URL, "[]", content_type="application/json")
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("email", [ALICE, NOBODY])
+def test_the_reset_meter_answers_nobody_before_the_gates_are_passed(client, alice, email):
+    assert reset_strength(client, "anything").status_code == 403
+    register(alice, "email")
+    start(client, email)
+    choose(client, "email")
+    response = reset_strength(client, "anything")
+    assert response.status_code == 403
+    assert set(response.json()) == {"error"}
+
+
+def test_the_reset_meter_is_rate_limited(client, alice, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "strength_check": "2/m/ip"}
+    passes = register(alice, "email")
+    start(client)
+    choose(client, "email")
+    passes(client)
+    assert reset_strength(client, "one").status_code == 200
+    assert reset_strength(client, "two").status_code == 200
+    assert reset_strength(client, "three").status_code == 429
