@@ -82,13 +82,16 @@ class ResetOption:
 
     key: str
     label: str | Promise
-    # What the proof page says; true whether or not the account has such a method.
+    # What the proof page says, with the option's hint for %(hint)s where the kind gives one
+    # (see Kind.reset_hint); it reads as true whether or not the account has such a method.
     prompt: str | Promise
     kind: "Kind"
     channel: str
     policy_flag: str  # the AuthenticationPolicy field that allows it
     position: int  # where the choice is listed (Microsoft's order: email, phones, app, questions)
     proof: str = "code"  # "code" (sent, or shown by an app) or "answers"
+    # The line under the label in the list, with the hint for %(hint)s likewise.
+    description: str | Promise = ""
 
     @property
     def sends_code(self) -> bool:
@@ -164,6 +167,17 @@ class Kind:
     def offers_at_reset(self, option: ResetOption, policy: "AuthenticationPolicy") -> bool:
         """Tell whether the policy lets a reset offer this option of the kind."""
         return bool(getattr(policy, option.policy_flag))
+
+    # Whether a reset's list shows a hint of the registered one (the end of a phone number).
+    # Only for kinds whose hint a made-up one can imitate exactly: see reset_hint().
+    gives_reset_hint: ClassVar[bool] = False
+
+    def reset_hint(self, method: Method | None, number: int) -> str:
+        """The hint a reset shows for this kind: of the account's `method`, or, where it has
+        none (or there is no account), one made from `number`, a keyed hash of the address
+        that is the same on every visit. Both must be alike in shape and in how often each
+        value comes up, or the hint would tell a real method from a made-up one."""
+        return ""
 
 
 class MethodKindBase(Kind):

@@ -36,6 +36,7 @@ class Authenticator(MethodKindBase):
                 "",
                 "reset_by_authenticator",
                 position=50,
+                description=gettext_lazy("The code your app shows"),
             ),
         )
 

@@ -90,7 +90,14 @@ def choose(request, state) -> HttpResponse:
             form.add_error(None, str(e))
         else:
             return redirect(_proof_page(form.chosen))
-    return render(request, "password/reset/choose.html", {"form": form, "state": state})
+    hints = reset.hints(state, options)
+    picked = form.data.get("option")
+    choices = [
+        (option.key, *reset.described(option, hints.get(option.key, "")), option.key == picked)
+        for option in options
+    ]
+    context = {"form": form, "state": state, "choices": choices}
+    return render(request, "password/reset/choose.html", context)
 
 
 def _proof_page(option: reset.ResetOption) -> str:
@@ -123,7 +130,12 @@ def code(request, state) -> HttpResponse:
             form.add_error("code", str(e))
         else:
             return _after_gate(state)
-    context = {"form": form, "state": state, "option": option}
+    context = {
+        "form": form,
+        "state": state,
+        "option": option,
+        "prompt": reset.prompt(option, state.hint),
+    }
     return render(request, "password/reset/code.html", context)
 
 
