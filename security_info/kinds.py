@@ -192,6 +192,7 @@ class MethodKindBase(Kind):
     can_be_default: ClassVar[bool] = True
     # A template that proves it without a code (a passkey's ceremony); else a code form.
     ceremony_template: ClassVar[str] = ""
+    icon: ClassVar[str] = "shield"  # a symbol of static/portal/icons.svg, beside its options
 
     def rows(self, user: "User", methods: list[Method]) -> list[Row]:
         return [self.row(method) for method in methods if method.kind == self.key]
@@ -238,6 +239,12 @@ class MethodKindBase(Kind):
 
     def option_strength(self, channel: str) -> float:
         return self.strength
+
+    def option_icon(self, channel: str) -> str:
+        return self.icon
+
+    def option_hint(self, channel: str) -> str:
+        return ""
 
     def destination(self, method: Method) -> str:
         """Where its codes go, or what identifies it: a number, an address, a name."""
@@ -287,6 +294,16 @@ class SignInOption:
     @property
     def strength(self) -> float:
         return self.kind.option_strength(self.channel)
+
+    @property
+    def icon(self) -> str:
+        return self.kind.option_icon(self.channel)
+
+    @property
+    def hint(self) -> str:
+        """What it is ("Office phone"), under a label that says what happens; "" when the
+        label says it already."""
+        return self.kind.option_hint(self.channel)
 
     @property
     def label(self) -> str:

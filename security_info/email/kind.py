@@ -13,6 +13,7 @@ class Email(SentCodeKind):
     email sign-in, and it is never the default."""
 
     key = Method.Kind.EMAIL
+    icon = "mail"
     label = gettext_lazy("Email")
     description = gettext_lazy("Get a code at a personal email address, to reset your password.")
     policy_flag = "allow_email"

@@ -49,6 +49,13 @@ class Phone(SentCodeKind):
     def reset_hint(self, method: Method | None, number: int) -> str:
         return method.phone[-2:] if method is not None else f"{number % 100:02d}"
 
+    def option_icon(self, channel: str) -> str:
+        return "message" if channel == Channel.SMS else "phone"
+
+    def option_hint(self, channel: str) -> str:
+        # A mobile and an office number may end alike: say which phone it is.
+        return str(self.label)
+
     def option_strength(self, channel: str) -> float:
         # A call is harder to intercept than a text (no SIM-swap-and-read, no SMS forwarding).
         return self.strength - 0.5 if channel == Channel.VOICE else self.strength
@@ -174,6 +181,11 @@ class OfficePhone(Phone):
     strength = 6
     channels = (Channel.VOICE,)
     has_extension = True
+    icon = "building"
+
+    def option_icon(self, channel: str) -> str:
+        return self.icon
+
     add_title = gettext_lazy("Add an office phone")
     change_title = gettext_lazy("Change your office phone")
     intro = gettext_lazy(
