@@ -23,13 +23,15 @@ So that people can still tell their own phone among the choices, a phone choice 
 number ends ("the phone ending in 23"). Where the account has no such phone, or there is no
 account, the two digits are made up from a keyed hash of the address (`hints()`): the same on
 every visit, as a real number's are, and spread as evenly over 00-99 as real numbers' last
-digits, so no single page tells a made-up hint from a real one. Two digits are the least that
-helps and the most that is safe to show: they tell nothing to someone who doesn't know the
-number, and to someone who does, a match is no proof (one address in a hundred matches by
-chance). What a hint cannot hide: that it changes when the person changes their number, and
-that two phones sharing one number show the same digits. Email choices get no hint: the
-letters and domain of real personal addresses follow the person's name and the big mail
-providers, which no made-up address can imitate, so any part shown would tell real from fake.
+digits, so no page tells a made-up hint from a real one. Two digits are the least that helps
+and the most worth showing: they tell nothing to someone who doesn't know the number; to
+someone who does, a match makes it likely that the account has it (a made-up pair matches
+once in a hundred), the price of letting people recognise their phone. What a hint cannot
+hide, to someone who watches one address for long: that it changes when the person changes
+their number, that two phones sharing one number show the same digits, and that made-up
+digits change when FIELD_ENCRYPTION_KEY is rotated. Email choices get no hint: the letters and
+domain of real personal addresses follow the person's name and the big mail providers, which
+no made-up address can imitate, so any part shown would tell real from fake.
 """
 
 import logging
