@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal import ratelimits
 from security_info.challenges import ChallengeError, SendRefused, TooManyAttempts
 from security_info.forms import CodeForm
-from security_info.password import passwords, reset, strength
+from security_info.password import reset, strength
 from security_info.password.forms import (
     NewPasswordForm,
     ResetAnswersForm,
@@ -173,7 +173,6 @@ def new_password(request, state) -> HttpResponse:
             return redirect("password:reset_done")
     context = {
         "form": form,
-        "requirements": passwords.requirements(user),
         "strength_url": reverse("password:reset_strength"),
         "refuses_current": False,  # nothing typed to compare with: the server checks reuse
     }

@@ -710,6 +710,9 @@ def test_the_new_password_page_has_the_strength_meter(client, alice):
     assert f'data-url="{STRENGTH_URL}"' in body
     assert "security_info/password_strength" in body
     assert "data-current" not in body  # nothing typed to compare with
+    # The rules are the field's description, as on the change page, read with it.
+    assert 'aria-describedby="id_new_password1_helptext"' in body
+    assert "To be hard to guess (rated “Strong” or better)" in html.unescape(body)
 
 
 def test_the_reset_meter_judges_for_the_verified_account(client, alice):
