@@ -53,7 +53,7 @@ def assess(password: str, user) -> dict:
         "score": estimate.score,
         "label": str(LABELS[estimate.score]),
         "meets_policy": not found,
-        "verdict": verdict(policy, meets=not found),
+        "verdict": verdict(policy, estimate.score, meets=not found),
         # zxcvbn speaks English; a catalogue may translate its sentences.
         "warning": _(estimate.warning) if estimate.warning else "",
         "suggestions": [_(suggestion) for suggestion in estimate.suggestions],
@@ -62,12 +62,12 @@ def assess(password: str, user) -> dict:
     }
 
 
-def verdict(policy, *, meets: bool) -> str:
+def verdict(policy, score: int, *, meets: bool) -> str:
     """The sentence under the meter: whether the organization's rules are met, and the minimum
-    strength they ask for."""
+    strength they ask for when the score is below it."""
     if meets:
         return _("Meets your organization's rules.")
-    if policy.min_score:
+    if score < policy.min_score:
         return _(
             "Doesn't meet your organization's rules yet. It asks for “%(strength)s” or better."
         ) % {"strength": policy.get_min_score_display()}

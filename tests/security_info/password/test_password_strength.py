@@ -295,6 +295,12 @@ def test_the_verdict_names_the_minimum_strength(sudo_client, policy):
     assert result["verdict"] == (
         "Doesn't meet your organization's rules yet. It asks for “Very strong” or better."
     )
+    # Strong enough, but with a banned word: the minimum is not what it misses.
+    set_policy(policy, min_score=3, banned_words="otter")
+    banned = strength(sudo_client, "quiet otter borrows seven lanterns").json()
+    assert banned["score"] >= 3
+    assert banned["verdict"] == "Doesn't meet your organization's rules yet."
+    set_policy(policy, banned_words="")
     passes = strength(sudo_client, "quiet otter borrows seven lanterns").json()
     assert passes["meets_policy"]
     assert passes["verdict"] == "Meets your organization's rules."
