@@ -14,9 +14,12 @@ from tests.security_info.conftest import add_authenticator, add_phone
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_sign_in_page_starts_in_the_address_then_in_the_password(live_server, page, employee):
+def test_the_sign_in_page_starts_in_the_address_then_in_the_password(
+    live_server, page, employee, axe
+):
     page.goto(live_server.url + "/accounts/login/")
     expect(page.get_by_label("Email address")).to_be_focused()
+    axe(page)
     page.keyboard.type(employee.email)
     page.keyboard.press("Tab")
     page.keyboard.type("not the password")
@@ -24,6 +27,7 @@ def test_the_sign_in_page_starts_in_the_address_then_in_the_password(live_server
     expect(page.get_by_role("alert")).to_be_visible()
     # The address is kept: the cursor waits in the password.
     expect(page.get_by_label("Password")).to_be_focused()
+    axe(page)
 
 
 @pytest.fixture
