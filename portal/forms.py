@@ -24,6 +24,10 @@ class LoginForm(AllauthLoginForm):
         password = self.fields["password"]
         password.help_text = ""  # the page links to the password reset once, below the form
         password.widget.attrs.pop("placeholder", None)
+        # The page is only there to be typed into: start in the address, or, when it comes
+        # back with an error and the address kept, in the password.
+        focus = password if self.is_bound and self.data.get("login") else login
+        focus.widget.attrs["autofocus"] = True
         if "remember" in self.fields:
             if session_policy(None).remember_offered:
                 self.fields["remember"].label = _("Keep me signed in")

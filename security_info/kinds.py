@@ -83,13 +83,16 @@ class ResetOption:
 
     key: str
     label: str | Promise
-    # What the proof page says; true whether or not the account has such a method.
+    # What the proof page says, with the option's hint for %(hint)s where the kind gives one
+    # (see Kind.reset_hint); it reads as true whether or not the account has such a method.
     prompt: str | Promise
     kind: "Kind"
     channel: str
     policy_flag: str  # the AuthenticationPolicy field that allows it
     position: int  # where the choice is listed (Microsoft's order: email, phones, app, questions)
     proof: str = "code"  # "code" (sent, or shown by an app) or "answers"
+    # The line under the label in the list, with the hint for %(hint)s likewise.
+    description: str | Promise = ""
 
     @property
     def sends_code(self) -> bool:
@@ -171,6 +174,17 @@ class Kind:
         """Tell whether the policy lets a reset offer this option of the kind."""
         return bool(getattr(policy, option.policy_flag))
 
+    # Whether a reset's list shows a hint of the registered one (the end of a phone number).
+    # Only for kinds whose hint a made-up one can imitate exactly: see reset_hint().
+    gives_reset_hint: ClassVar[bool] = False
+
+    def reset_hint(self, method: Method | None, number: int) -> str:
+        """The hint a reset shows for this kind: of the account's `method`, or, where it has
+        none (or there is no account), one made from `number`, a keyed hash of the address
+        that is the same on every visit. Both must be alike in shape and in how often each
+        value comes up, or the hint would tell a real method from a made-up one."""
+        return ""
+
 
 class MethodKindBase(Kind):
     """A kind whose registrations are Method rows (an app, a phone, an address, a key)."""
@@ -184,6 +198,7 @@ class MethodKindBase(Kind):
     can_be_default: ClassVar[bool] = True
     # A template that proves it without a code (a passkey's ceremony); else a code form.
     ceremony_template: ClassVar[str] = ""
+    icon: ClassVar[str] = "shield"  # a symbol of static/portal/icons.svg, beside its options
 
     def rows(self, user: "User", methods: list[Method]) -> list[Row]:
         return [self.row(method) for method in methods if method.kind == self.key]
@@ -231,6 +246,12 @@ class MethodKindBase(Kind):
 
     def option_strength(self, channel: str) -> float:
         return self.strength
+
+    def option_icon(self, channel: str) -> str:
+        return self.icon
+
+    def option_hint(self, channel: str) -> str:
+        return ""
 
     def destination(self, method: Method) -> str:
         """Where its codes go, or what identifies it: a number, an address, a name."""
@@ -280,6 +301,16 @@ class SignInOption:
     @property
     def strength(self) -> float:
         return self.kind.option_strength(self.channel)
+
+    @property
+    def icon(self) -> str:
+        return self.kind.option_icon(self.channel)
+
+    @property
+    def hint(self) -> str:
+        """What it is ("Office phone"), under a label that says what happens; "" when the
+        label says it already."""
+        return self.kind.option_hint(self.channel)
 
     @property
     def label(self) -> str:

@@ -13,6 +13,7 @@ class Authenticator(MethodKindBase):
     """An authenticator app (TOTP): the code it shows proves the phone it runs on."""
 
     key = Method.Kind.AUTHENTICATOR
+    icon = "smartphone"
     label = gettext_lazy("Authenticator app")
     description = gettext_lazy(
         "Enter a code from an app such as Microsoft or Google Authenticator."
@@ -36,6 +37,7 @@ class Authenticator(MethodKindBase):
                 "",
                 "reset_by_authenticator",
                 position=50,
+                description=gettext_lazy("The code your app shows"),
             ),
         )
 

@@ -13,6 +13,7 @@ class Email(SentCodeKind):
     email sign-in, and it is never the default."""
 
     key = Method.Kind.EMAIL
+    icon = "mail"
     label = gettext_lazy("Email")
     description = gettext_lazy("Get a code at a personal email address, to reset your password.")
     policy_flag = "allow_email"
@@ -31,12 +32,14 @@ class Email(SentCodeKind):
                 "email",
                 gettext_lazy("Email my alternate email"),
                 gettext_lazy(
-                    "We are sending a code to the alternate email address registered for this account, if there is one. It can take a few minutes to arrive."
+                    "We are emailing a code to the personal address in your security info. It can take a few minutes to arrive."
                 ),
                 self,
                 "",
                 "reset_by_email",
                 position=10,
+                # No part of the address: a made-up one could not pass for it (see reset.py).
+                description=gettext_lazy("The personal address in your security info"),
             ),
         )
 

@@ -20,6 +20,7 @@ class Passkey(MethodKindBase):
     Its ceremonies run in the browser against the JSON views in security_info.passkeys.views."""
 
     key = Method.Kind.PASSKEY
+    icon = "key"
     label = gettext_lazy("Passkey or security key")
     description = gettext_lazy("Sign in with your face, fingerprint, PIN or a security key.")
     policy_flag = "allow_passkeys"

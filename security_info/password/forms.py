@@ -18,6 +18,17 @@ from security_info.password import passwords
 CURRENT_PASSWORD_MAX_LENGTH = 1024
 
 
+def requirements_help(user) -> str:
+    """The policy's rules as the new password's help text, which its input is described by."""
+    return format_html(
+        "{}<ul>{}</ul>",
+        _("Your new password needs:"),
+        format_html_join(
+            "", "<li>{}</li>", ((capfirst(rule),) for rule in passwords.requirements(user))
+        ),
+    )
+
+
 class ChangePasswordForm(SetPasswordForm):
     """The current password (left out when the caller says so), then the new one twice.
 
@@ -45,13 +56,7 @@ class ChangePasswordForm(SetPasswordForm):
         new.label = _("New password")
         confirm.label = _("Confirm new password")
         confirm.help_text = ""
-        new.help_text = format_html(
-            "{}<ul>{}</ul>",
-            _("Your new password needs:"),
-            format_html_join(
-                "", "<li>{}</li>", ((capfirst(rule),) for rule in passwords.requirements(self.user))
-            ),
-        )
+        new.help_text = requirements_help(self.user)
         # Checked on the field, before any validator hashes the password against the history.
         for field in (cast(forms.CharField, new), cast(forms.CharField, confirm)):
             field.max_length = policy.max_length
@@ -132,7 +137,7 @@ class NewPasswordForm(SetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.label_suffix = ""
-        self.fields["new_password1"].help_text = ""  # the page lists the rules in words
+        self.fields["new_password1"].help_text = requirements_help(self.user)
         self.fields["new_password1"].widget.attrs["autofocus"] = True
         self.fields["new_password2"].label = _("Confirm new password")
         self.fields["new_password2"].help_text = ""

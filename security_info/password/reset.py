@@ -15,10 +15,23 @@ hold one of the account's methods.
 Nothing here may tell an outsider whether an address has an account, or which methods it
 has. So every address gets the same pages and the same answers: the choices on offer come
 from the organization's policy (the organization that manages the account, else the one whose
-domain the address is in), never from the account; a code "goes to the phone or email
-registered for this account, if there is one"; and where there is none, the checks that
-follow fail with the same messages, the same attempt counting, the same rate limits and about
-the same work as the real ones.
+domain the address is in), never from the account; and where the account has no such method,
+or there is no account, the checks that follow fail with the same messages, the same attempt
+counting, the same rate limits and about the same work as the real ones.
+
+So that people can still tell their own phone among the choices, a phone choice says how its
+number ends ("the phone ending in 23"). Where the account has no such phone, or there is no
+account, the two digits are made up from a keyed hash of the address (`hints()`): the same on
+every visit, as a real number's are, and spread as evenly over 00-99 as real numbers' last
+digits, so no page tells a made-up hint from a real one. Two digits are the least that helps
+and the most worth showing: they tell nothing to someone who doesn't know the number; to
+someone who does, a match makes it likely that the account has it (a made-up pair matches
+once in a hundred), the price of letting people recognise their phone. What a hint cannot
+hide, to someone who watches one address for long: that it changes when the person changes
+their number, that two phones sharing one number show the same digits, and that made-up
+digits change when FIELD_ENCRYPTION_KEY is rotated. Email choices get no hint: the letters and
+domain of real personal addresses follow the person's name and the big mail providers, which
+no made-up address can imitate, so any part shown would tell real from fake.
 """
 
 import logging
@@ -97,6 +110,7 @@ class ResetState:
     attempts: int = 0
     app_attempts: int = 0
     question_ids: list[int] = field(default_factory=list)
+    hint: str = ""  # the chosen option's hint ("23"), for its proof page
 
     @property
     def expired(self) -> bool:
@@ -197,6 +211,44 @@ def available_options(state: ResetState) -> list[ResetOption]:
     ]
 
 
+def hints(state: ResetState, options: list[ResetOption]) -> dict[str, str]:
+    """{option key: hint} for the options whose kind gives one (see the module docstring).
+
+    Every address costs the same: one query for the account's methods of those kinds (none
+    without an account), and a keyed hash of the address for each kind.
+    """
+    kinds = {option.kind.key: option.kind for option in options if option.kind.gives_reset_hint}
+    if not kinds:
+        return {}
+    methods: dict[str, Method] = {}
+    # No account (None) finds nothing, after the same query.
+    for method in Method.objects.filter(
+        user_id=state.user_id,  # type: ignore[misc]
+        user__is_active=True,
+        kind__in=list(kinds),
+    ):
+        methods.setdefault(method.kind, method)  # the first, which a code would go to
+    by_kind = {
+        key: kind.reset_hint(
+            methods.get(key), int(crypto.digest(state.email, f"reset-hint:{key}")[:8], 16)
+        )
+        for key, kind in kinds.items()
+    }
+    return {
+        option.key: by_kind[option.kind.key] for option in options if option.kind.key in by_kind
+    }
+
+
+def described(option: ResetOption, hint: str) -> tuple[str, str]:
+    """The option's label and the line under it, with its hint."""
+    return str(option.label), str(option.description) % {"hint": hint} if option.description else ""
+
+
+def prompt(option: ResetOption, hint: str) -> str:
+    """What the proof page says about the chosen option."""
+    return str(option.prompt) % {"hint": hint}
+
+
 def choose(request, state: ResetState, option: ResetOption) -> None:
     """Take the option for the current gate: send its code, or pick its questions.
 
@@ -212,6 +264,7 @@ def choose(request, state: ResetState, option: ResetOption) -> None:
             count = state.policy.reset_security_questions
             state.question_ids = option.answers.reset_questions(state.user_id, count, state.email)
         state.option = option.key
+        state.hint = hints(state, [option]).get(option.key, "")
     finally:
         save(request, state)
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("reset/code/", reset.code, name="reset_code"),
     path("reset/questions/", reset.questions, name="reset_questions"),
     path("reset/new/", reset.new_password, name="reset_new_password"),
+    path("reset/new/strength/", reset.new_password_strength, name="reset_strength"),
     path("reset/done/", reset.done, name="reset_done"),
     path("reset/cancel/", reset.cancel, name="reset_cancel"),
 ]

@@ -42,6 +42,20 @@ class Phone(SentCodeKind):
     def offers_at_reset(self, option: ResetOption, policy) -> bool:
         return phones_available() and super().offers_at_reset(option, policy)
 
+    # The last two digits: spread evenly over 00-99 in real numbers, so a made-up pair looks
+    # like any real one. (More digits would tell more to whoever knows the number already.)
+    gives_reset_hint = True
+
+    def reset_hint(self, method: Method | None, number: int) -> str:
+        return method.phone[-2:] if method is not None else f"{number % 100:02d}"
+
+    def option_icon(self, channel: str) -> str:
+        return "message" if channel == Channel.SMS else "phone"
+
+    def option_hint(self, channel: str) -> str:
+        # A mobile and an office number may end alike: say which phone it is.
+        return str(self.label)
+
     def option_strength(self, channel: str) -> float:
         # A call is harder to intercept than a text (no SIM-swap-and-read, no SMS forwarding).
         return self.strength - 0.5 if channel == Channel.VOICE else self.strength
@@ -118,23 +132,25 @@ class MobilePhone(Phone):
                 "mobile_text",
                 gettext_lazy("Text my mobile phone"),
                 gettext_lazy(
-                    "We are sending a code by text message to the mobile phone registered for this account, if there is one. It can take a few minutes to arrive."
+                    "We are texting a code to the mobile phone ending in %(hint)s. It can take a few minutes to arrive."
                 ),
                 self,
                 Channel.SMS,
                 "reset_by_mobile_phone",
                 position=20,
+                description=gettext_lazy("The phone ending in %(hint)s"),
             ),
             ResetOption(
                 "mobile_call",
                 gettext_lazy("Call my mobile phone"),
                 gettext_lazy(
-                    "We are calling the mobile phone registered for this account, if there is one, to read you a code. It can take a minute."
+                    "We are calling the mobile phone ending in %(hint)s to read you a code. It can take a minute."
                 ),
                 self,
                 Channel.VOICE,
                 "reset_by_mobile_phone",
                 position=30,
+                description=gettext_lazy("The phone ending in %(hint)s"),
             ),
         )
 
@@ -165,6 +181,11 @@ class OfficePhone(Phone):
     strength = 6
     channels = (Channel.VOICE,)
     has_extension = True
+    icon = "building"
+
+    def option_icon(self, channel: str) -> str:
+        return self.icon
+
     add_title = gettext_lazy("Add an office phone")
     change_title = gettext_lazy("Change your office phone")
     intro = gettext_lazy(
@@ -177,11 +198,12 @@ class OfficePhone(Phone):
                 "office_call",
                 gettext_lazy("Call my office phone"),
                 gettext_lazy(
-                    "We are calling the office phone registered for this account, if there is one, to read you a code. It can take a minute."
+                    "We are calling the office phone ending in %(hint)s to read you a code. It can take a minute."
                 ),
                 self,
                 Channel.VOICE,
                 "reset_by_office_phone",
                 position=40,
+                description=gettext_lazy("The desk phone ending in %(hint)s"),
             ),
         )

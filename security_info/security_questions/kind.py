@@ -45,6 +45,7 @@ class SecurityQuestions(Kind):
                 "reset_by_security_questions",
                 position=60,
                 proof="answers",
+                description=gettext_lazy("The questions you chose in your security info"),
             ),
         )
 

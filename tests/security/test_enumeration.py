@@ -19,7 +19,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings as django_settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from organizations.models import AuthenticationPolicy, Domain, Organization, PasswordPolicy
@@ -44,6 +46,8 @@ SENT_CODE = "314159"  # every code sent in this module; the wrong ones typed are
 LOCKED = "Your account is temporarily locked"
 # Different in every response: the CSRF token and the CSP nonce.
 SECRETS = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"|nonce="[^"]*"')
+# How a phone's number ends: real where the account has the phone, else made up for the address.
+HINT = re.compile(r"(?<=ending in )\d\d\b")
 
 
 @pytest.fixture(autouse=True)
@@ -93,6 +97,7 @@ def people(alice, bob, charlie, northwind) -> dict[str, list[str]]:
 def seen(response, email: str) -> tuple:
     """What the visitor sees, with the address and the per-response secrets taken out."""
     body = SECRETS.sub("", html.unescape(response.content.decode())).replace(email, "EMAIL")
+    body = HINT.sub("NN", body)  # alike in shape; test_the_list_of_choices_* compares the rest
     form = response.context.get("form") if response.context else None
     errors = form.errors.get_json_data() if form is not None else None
     headers = [response.get(name) for name in ("WWW-Authenticate", "Retry-After")]
@@ -211,7 +216,7 @@ def test_every_step_of_a_reset_looks_alike(people, time_machine):
     assert "Verification step 1 of 2" in page(northwind[2])
     assert "Answer my security questions" not in page(northwind[2])
     assert "Choose one of the listed methods." in page(northwind[3])
-    assert "if there is one" in page(northwind[6])
+    assert "We are texting a code to the mobile phone ending in NN." in page(northwind[6])
     assert "A code was just sent" in page(northwind[7])
     assert "That code is not right" in page(northwind[8])
     assert "Too many wrong codes" in page(northwind[12])
@@ -221,6 +226,80 @@ def test_every_step_of_a_reset_looks_alike(people, time_machine):
 
     elsewhere = walked_alike(people["no organization"], reset_walk(time_machine))
     assert "Verification step 1 of 1" in page(elsewhere[2])  # the default policy
+
+
+# The choices on the reset's list, as the page shows them: (value, label, hint).
+CHOICE = re.compile(
+    r'<label class="choice"><input type="radio" name="option" value="([^"]+)"[^>]*>'
+    r'<span class="choice__text"><span class="choice__label">([^<]*)</span>'
+    r'(?:<span class="choice__hint">([^<]*)</span>)?'
+)
+
+
+def listed_choices(client, email) -> list[tuple[str, str, str]]:
+    client.post(RESET, {"email": email})
+    return CHOICE.findall(html.unescape(client.get(CHOOSE).content.decode()))
+
+
+def test_the_list_of_choices_has_the_same_shape_for_every_address(people):
+    """Alice has a mobile phone, Bob nothing, the others no account: each phone choice says how
+    a number ends, and nothing else differs."""
+    for organization, addresses in people.items():
+        shapes = []
+        for n, email in enumerate(addresses, start=1):
+            ratelimits.reset_all()
+            listed = listed_choices(Client(REMOTE_ADDR=f"198.51.100.{n}"), email)
+            assert listed, organization
+            for _value, _label, hint in listed:
+                assert "ending in" not in hint or HINT.search(hint), hint
+            shapes.append([(value, label, HINT.sub("NN", hint)) for value, label, hint in listed])
+        assert all(shape == shapes[0] for shape in shapes), organization
+    assert [value for value, _label, _hint in shapes[0]] == [
+        "email",
+        "mobile_text",
+        "mobile_call",
+        "office_call",
+        "authenticator",
+    ]
+    assert ("mobile_text", "Text my mobile phone", "The phone ending in NN") in (shapes[0])
+
+
+def test_the_hints_are_the_same_on_every_visit(people):
+    for n, email in enumerate(people["Northwind"], start=1):
+        ratelimits.reset_all()
+        first = listed_choices(Client(REMOTE_ADDR=f"198.51.100.{n}"), email)
+        again = listed_choices(Client(REMOTE_ADDR=f"203.0.113.{n}"), email)
+        assert first == again, email
+
+
+def test_a_registered_phone_shows_its_own_last_digits(people, alice):
+    hints = {value: hint for value, _label, hint in listed_choices(Client(), alice.email)}
+    assert hints["mobile_text"] == "The phone ending in 56"  # +447400123456
+    assert hints["mobile_call"] == "The phone ending in 56"
+    assert hints["email"] == "The personal address in your security info"
+
+
+def test_a_missing_phone_gets_the_hint_an_unknown_address_would(people, alice, bob):
+    """Alice has no office phone: her office hint is the one her address would get if it had
+    no account at all, so it says nothing about the account."""
+    office = {v: h for v, _l, h in listed_choices(Client(), alice.email)}["office_call"]
+    alice.delete()
+    ratelimits.reset_all()
+    unknown = {v: h for v, _l, h in listed_choices(Client(), alice.email)}
+    assert unknown["office_call"] == office
+    assert HINT.search(unknown["mobile_text"])
+
+
+def test_the_list_costs_the_same_queries_for_every_address(people):
+    counts = []
+    for email in people["Northwind"]:
+        ratelimits.reset_all()
+        client = Client()
+        client.post(RESET, {"email": email})
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(CHOOSE).status_code == 200
+        counts.append(len(queries))
+    assert len(set(counts)) == 1
 
 
 def test_a_day_of_reset_codes_looks_alike(people, time_machine, monkeypatch):

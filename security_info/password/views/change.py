@@ -11,15 +11,15 @@ from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from organizations.policies import password_policy
 from portal import ratelimits
 from portal.authentication import first_factor
-from portal.http import PortalRequest, UnreadableBody, json_object
+from portal.http import PortalRequest
 from portal.sudo import has_second_factor, is_recent, verify_url
 from security_info.password import passwords, strength
 from security_info.password.apps import MUST_CHANGE_PASSWORD_SESSION_KEY
@@ -58,6 +58,8 @@ def change(request: PortalRequest) -> HttpResponse:
         "asks_current": ask_current,
         "has_password": user.has_usable_password(),
         "verify_url": _verify_url() if ask_current and _can_verify_instead(request) else "",
+        "strength_url": reverse("password:strength"),
+        "refuses_current": password_policy(user).history_count > 0,
     }
     return render(request, "password/change.html", context)
 
@@ -92,14 +94,7 @@ def _signed_in_with_temporary_pass(request) -> bool:
 
 @never_cache
 @require_POST
-@sensitive_variables("password")
 def check_strength(request: PortalRequest) -> JsonResponse:
     """Answer {"password": "..."} with its score, zxcvbn's advice and the rules it breaks."""
     ratelimits.consume(request, "strength_check")
-    try:
-        password = json_object(request).get("password")
-    except UnreadableBody:
-        password = None
-    if not isinstance(password, str):
-        return JsonResponse({"error": _('Send {"password": "…"} as JSON.')}, status=400)
-    return JsonResponse(strength.assess(password, request.user))
+    return strength.json_answer(request, request.user)

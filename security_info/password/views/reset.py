@@ -7,16 +7,18 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal import ratelimits
 from security_info.challenges import ChallengeError, SendRefused, TooManyAttempts
 from security_info.forms import CodeForm
-from security_info.password import passwords, reset
+from security_info.password import reset, strength
 from security_info.password.forms import (
     NewPasswordForm,
     ResetAnswersForm,
@@ -88,7 +90,14 @@ def choose(request, state) -> HttpResponse:
             form.add_error(None, str(e))
         else:
             return redirect(_proof_page(form.chosen))
-    return render(request, "password/reset/choose.html", {"form": form, "state": state})
+    hints = reset.hints(state, options)
+    picked = form.data.get("option")
+    choices = [
+        (option.key, *reset.described(option, hints.get(option.key, "")), option.key == picked)
+        for option in options
+    ]
+    context = {"form": form, "state": state, "choices": choices}
+    return render(request, "password/reset/choose.html", context)
 
 
 def _proof_page(option: reset.ResetOption) -> str:
@@ -121,7 +130,12 @@ def code(request, state) -> HttpResponse:
             form.add_error("code", str(e))
         else:
             return _after_gate(state)
-    context = {"form": form, "state": state, "option": option}
+    context = {
+        "form": form,
+        "state": state,
+        "option": option,
+        "prompt": reset.prompt(option, state.hint),
+    }
     return render(request, "password/reset/code.html", context)
 
 
@@ -157,8 +171,25 @@ def new_password(request, state) -> HttpResponse:
         if form.is_valid():
             reset.finish(request, user, form.cleaned_data["new_password1"])
             return redirect("password:reset_done")
-    context = {"form": form, "requirements": passwords.requirements(user)}
+    context = {
+        "form": form,
+        "strength_url": reverse("password:reset_strength"),
+        "refuses_current": False,  # nothing typed to compare with: the server checks reuse
+    }
     return render(request, "password/reset/new_password.html", context)
+
+
+@never_cache
+@login_not_required
+@require_POST
+def new_password_strength(request) -> JsonResponse:
+    """Strength feedback on the last step, judged for the account the reset has verified."""
+    ratelimits.consume(request, "strength_check")
+    state = reset.current(request)
+    user = reset.verified_user(state) if state is not None and not state.expired else None
+    if user is None:
+        return JsonResponse({"error": _("Verify it's you before choosing a password.")}, status=403)
+    return strength.json_answer(request, user)
 
 
 @never_cache

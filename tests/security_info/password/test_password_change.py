@@ -344,7 +344,16 @@ def test_strength_answers_with_a_score_a_label_advice_and_problems(alice_client)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     result = response.json()
-    assert set(result) == {"score", "label", "warning", "suggestions", "problems"}
+    assert set(result) == {
+        "score",
+        "label",
+        "meets_policy",
+        "verdict",
+        "warning",
+        "suggestions",
+        "problems",
+        "on_submit",
+    }
     assert (result["score"], result["label"]) == (0, "Very weak")
     assert result["warning"] == "This is a very common password."
     assert result["suggestions"]

@@ -103,7 +103,11 @@ def test_a_temporary_password_from_an_admin_must_be_changed(client, alice, north
     alice.save()
     sign_in(client)
     assert client.get("/")["Location"] == URL
-    assert "Your administrator gave you a temporary password." in client.get(URL).content.decode()
+    body = client.get(URL).content.decode()
+    assert "Your administrator gave you a temporary password." in body
+    # The same strength meter as anywhere: the temporary password is checked on submit.
+    assert 'data-url="/password/strength/"' in body
+    assert "data-current" not in body
     change(client)
     assert client.get("/").status_code == 200
     alice.refresh_from_db()

@@ -3,6 +3,7 @@
 import html
 import re
 import time
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from django.utils import timezone
 from organizations.models import AuthenticationPolicy, Domain, Organization
 from portal.delivery import recent_outbox
 from security_info.models import Method, SecurityAnswer, SecurityQuestion
+from security_info.password import reset
 from security_info.password.models import Lockout
 from security_info.security_questions.answers import hash_answer
 from signins.models import SecurityEvent
@@ -300,9 +302,14 @@ def test_an_authenticator_code_cannot_be_replayed(client, alice):
 # Nothing tells an outsider whether an account exists --------------------------------------
 
 
+# How a phone's number ends, real or made up for the address (see test_reset_hints below).
+HINT = re.compile(r"(?<=ending in )\d\d\b")
+
+
 def _normalised(response, email: str) -> tuple:
-    # Only the per-response secrets differ: the CSRF token and the CSP nonce.
+    # Only the per-response secrets differ, the CSRF token and the CSP nonce, and the hints.
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"|nonce="[^"]*"', "", page(response))
+    html = HINT.sub("NN", html)
     return response.status_code, response.get("Location"), html.replace(email, "EMAIL")
 
 
@@ -334,7 +341,7 @@ def test_unknown_and_methodless_accounts_look_like_real_ones(alice, bob):
         *[(200, None)] * 6,
     ]
     assert HELPDESK in real[2][2]  # "Contact your organization's helpdesk", for everyone
-    assert "if there is one" in real[4][2]
+    assert "We are texting a code to the mobile phone ending in NN." in real[4][2]
     assert "That code is not right" in real[5][2]
     assert "Too many wrong codes" in real[9][2]
     assert "Too many wrong codes" in real[10][2]
@@ -642,10 +649,11 @@ def test_each_step_takes_a_known_number_of_queries(client, alice, django_assert_
         # The account and its organization; the new session created, then saved (7 with
         # the savepoints).
         (9, lambda: start(client)),
-        (2, lambda: client.get(CHOOSE_URL)),
+        (3, lambda: client.get(CHOOSE_URL)),  # and the phones whose number ends the hints
         # The sending, and once whether the address is a familiar one (for the send limits);
-        # the delivery's row written, claimed, read, marked sent and read back (inline).
-        (12, lambda: choose(client, "mobile_text")),
+        # the delivery's row written, claimed, read, marked sent and read back (inline); the
+        # phone's hint for the code page.
+        (13, lambda: choose(client, "mobile_text")),
         (2, lambda: client.get(CODE_URL)),
         (8, lambda: submit_code(client, phone_code())),
         (4, lambda: client.get(NEW_URL)),
@@ -682,3 +690,124 @@ def test_an_unknown_address_gets_the_policy_of_its_domains_organization(client, 
     AuthenticationPolicy.objects.create(organization=northwind, reset_gates=2)
     start(client, NOBODY)
     assert "Verification step 1 of 2" in page(client.get(CHOOSE_URL))
+
+
+# Strength feedback on the last step ----------------------------------------------------------
+
+STRENGTH_URL = "/password/reset/new/strength/"
+
+
+def reset_strength(client, password):
+    return client.post(STRENGTH_URL, {"password": password}, content_type="application/json")
+
+
+def test_the_new_password_page_has_the_strength_meter(client, alice):
+    passes = register(alice, "email")
+    start(client)
+    choose(client, "email")
+    passes(client)
+    body = client.get(NEW_URL).content.decode()
+    assert f'data-url="{STRENGTH_URL}"' in body
+    assert "security_info/password_strength" in body
+    assert "data-current" not in body  # nothing typed to compare with
+    # The rules are the field's description, as on the change page, read with it.
+    assert 'aria-describedby="id_new_password1_helptext"' in body
+    assert "To be hard to guess (rated “Strong” or better)" in html.unescape(body)
+
+
+def test_the_reset_meter_judges_for_the_verified_account(client, alice):
+    passes = register(alice, "email")
+    start(client)
+    choose(client, "email")
+    passes(client)
+    named = reset_strength(client, "archeralice").json()
+    assert not named["meets_policy"]
+    assert any("your name" in problem for problem in named["problems"])
+    assert reset_strength(client, "quiet otter borrows seven lanterns").json()["meets_policy"]
+    assert reset_strength(client, "[]").status_code == 200  # a password like any other
+    bad = client.post(STRENGTH_URL, "[]", content_type="application/json")
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("email", [ALICE, NOBODY])
+def test_the_reset_meter_answers_nobody_before_the_gates_are_passed(client, alice, email):
+    assert reset_strength(client, "anything").status_code == 403
+    register(alice, "email")
+    start(client, email)
+    choose(client, "email")
+    response = reset_strength(client, "anything")
+    assert response.status_code == 403
+    assert set(response.json()) == {"error"}
+
+
+def test_the_reset_meter_is_rate_limited(client, alice, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "strength_check": "2/m/ip"}
+    passes = register(alice, "email")
+    start(client)
+    choose(client, "email")
+    passes(client)
+    assert reset_strength(client, "one").status_code == 200
+    assert reset_strength(client, "two").status_code == 200
+    assert reset_strength(client, "three").status_code == 429
+
+
+# The hints on the list of choices ------------------------------------------------------------
+
+
+def _state(email, user_id=None) -> reset.ResetState:
+    return reset.ResetState(email=email, user_id=user_id, organization_id=None, started_at=0)
+
+
+def test_made_up_hints_spread_over_every_pair_of_digits(db):
+    """Made-up endings must look like real ones, whose last two digits are spread evenly."""
+    options = list(reset.OPTIONS)
+    endings = [
+        reset.hints(_state(f"person{n}@northwind.example"), options)["mobile_text"]
+        for n in range(400)
+    ]
+    assert all(re.fullmatch(r"\d\d", ending) for ending in endings)
+    counts = Counter(endings)
+    assert len(counts) > 90  # of 100: about 98 expected from 400 draws
+    assert max(counts.values()) < 15  # about 4 each
+    assert Counter(ending[0] for ending in endings).keys() == set("0123456789")
+
+
+def test_a_phone_kinds_hints_are_one_per_kind_and_stable(db, alice):
+    add_phone(alice, MOBILE)
+    options = list(reset.OPTIONS)
+    real = reset.hints(_state(ALICE, alice.pk), options)
+    assert real["mobile_text"] == real["mobile_call"] == MOBILE[-2:]
+    assert set(real) == {"mobile_text", "mobile_call", "office_call"}  # no hint of an address
+    assert reset.hints(_state(ALICE, alice.pk), options) == real
+    unknown = reset.hints(_state(NOBODY), options)
+    assert unknown["mobile_text"] == unknown["mobile_call"]
+    assert unknown == reset.hints(_state(NOBODY), options)
+
+
+def test_the_office_phone_hint_ends_like_the_registered_number(client, alice):
+    add_phone(alice, OFFICE, kind=Method.Kind.OFFICE_PHONE, extension="1234")
+    start(client)
+    assert "The desk phone ending in 00" in page(client.get(CHOOSE_URL))
+    choose(client, "office_call")
+    assert "We are calling the office phone ending in 00 to read you a code." in page(
+        client.get(CODE_URL)
+    )
+
+
+def test_an_inactive_accounts_phone_is_not_hinted(client, alice):
+    add_phone(alice, MOBILE)
+    alice.is_active = False
+    alice.save()
+    state = _state(ALICE, alice.pk)
+    assert (
+        reset.hints(state, list(reset.OPTIONS))["mobile_text"]
+        == reset.hints(_state(ALICE), list(reset.OPTIONS))["mobile_text"]
+    )
+
+
+def test_the_list_says_nothing_of_whether_a_method_exists(client, alice):
+    start(client)
+    body = page(client.get(CHOOSE_URL))
+    assert "if there is one" not in body
+    assert "Don't recognise any of these? Contact your organization's helpdesk." in body
+    assert body.count('class="choice"') == 5

@@ -262,3 +262,90 @@ def test_strength_checks_are_limited_per_user_wherever_they_come_from(alice_clie
     assert response.status_code == 429
     alice_client.force_login(bob)
     assert strength(alice_client, "x").status_code == 200
+
+
+# The meter's verdict ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "short",
+        "Summer2026!!!",
+        "archeralice-north",
+        "hamster-wheel",
+        "quiet otter borrows seven lanterns",
+        "kettle-violet-tractor-dunes",
+    ],
+)
+@pytest.mark.parametrize("min_score", [0, 3, 4])
+def test_the_meter_says_it_meets_the_rules_exactly_when_the_form_takes_it(
+    sudo_client, policy, password, min_score
+):
+    set_policy(policy, min_score=min_score, banned_words="kettle", history_count=0)
+    result = strength(sudo_client, password).json()
+    assert result["meets_policy"] == (refusal(sudo_client, password) == [])
+    assert result["meets_policy"] == (result["problems"] == [])
+
+
+def test_the_verdict_names_the_minimum_strength(sudo_client, policy):
+    set_policy(policy, min_score=4)
+    result = strength(sudo_client, "hamster-wheel").json()  # Strong, not Very strong
+    assert not result["meets_policy"]
+    assert result["verdict"] == (
+        "Doesn't meet your organization's rules yet. It asks for “Very strong” or better."
+    )
+    # Strong enough, but with a banned word: the minimum is not what it misses.
+    set_policy(policy, min_score=3, banned_words="otter")
+    banned = strength(sudo_client, "quiet otter borrows seven lanterns").json()
+    assert banned["score"] >= 3
+    assert banned["verdict"] == "Doesn't meet your organization's rules yet."
+    set_policy(policy, banned_words="")
+    passes = strength(sudo_client, "quiet otter borrows seven lanterns").json()
+    assert passes["meets_policy"]
+    assert passes["verdict"] == "Meets your organization's rules."
+
+
+@pytest.mark.parametrize(
+    ("history", "said"),
+    [
+        (0, ""),
+        (1, "When you continue, we also check that it isn't your current password."),
+        (
+            2,
+            "When you continue, we also check that it isn't your current password or your "
+            "last one.",
+        ),
+        (
+            5,
+            "When you continue, we also check that it isn't your current password or one of "
+            "your last 4.",
+        ),
+    ],
+)
+def test_the_meter_says_the_reuse_check_waits_for_submit(sudo_client, policy, history, said):
+    """It cannot know the history without hashing: it says so rather than claim a pass."""
+    set_policy(policy, history_count=history)
+    assert strength(sudo_client, PASSWORD).json()["on_submit"] == said
+
+
+def test_the_current_password_gets_no_pass_from_the_meter_while_the_form_refuses_it(sudo_client):
+    result = strength(sudo_client, PASSWORD).json()
+    assert result["on_submit"]  # the form's refusal is announced as still to come
+    assert refusal(sudo_client, PASSWORD) == [
+        "You used this password before. Choose one you have not used."
+    ]
+
+
+def test_the_change_page_tells_the_meter_to_compare_with_the_current_password(alice_client):
+    body = alice_client.get(URL).content.decode()
+    assert 'data-current="id_current_password"' in body
+    assert "data-refuses-current" in body
+    assert "That's your current password. Choose a new one." in body
+
+
+def test_without_reuse_rules_the_meter_only_notes_the_current_password(alice_client, policy):
+    set_policy(policy, history_count=0)
+    body = alice_client.get(URL).content.decode()
+    assert "data-refuses-current" not in body
+    assert "Your organization lets you keep it" in body
