@@ -63,6 +63,10 @@ class AuthenticationPolicyInline(admin.StackedInline):
             {"fields": ["mfa_required", "system_preferred", "remember_browser_days"]},
         ),
         (
+            _("Phone calls"),
+            {"fields": ["call_verification", "call_fraud_reports", "call_block_days"]},
+        ),
+        (
             _("Self-service password reset"),
             {"fields": ["security_questions_required", "reset_gates", "reset_security_questions"]},
         ),

@@ -51,6 +51,8 @@ class Row:
     used: datetime | None = None
     # Something the page says at the top because of this row ("running out of codes").
     notice: str | Promise = ""
+    # Something wrong with this one, said on its row ("blocked until …").
+    warning: str | Promise = ""
 
     @property
     def show_dates(self) -> bool:

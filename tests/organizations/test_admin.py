@@ -35,6 +35,8 @@ def add_organization(admin_client, **sessions):
         "reset_gates": "1",
         "reset_security_questions": "3",
         "temporary_pass_minutes": "60",
+        "call_verification": "approve",
+        "call_block_days": "90",
         **sessions,
     }
     fields |= {f"authentication_policy-0-{name}": value for name, value in policy.items()}

@@ -187,8 +187,11 @@ def test_the_policy_can_be_set_when_making_the_organization(admin_client, db):
         reset_gates="1",
         reset_security_questions="3",
         temporary_pass_minutes="30",
+        call_verification="code",
+        call_block_days="30",
     )
     assert (policy.temporary_pass_minutes, policy.allow_recovery_codes) == (30, False)
+    assert (policy.call_verification, policy.call_fraud_reports) == ("code", False)
 
 
 # Issuing a Temporary Access Pass ------------------------------------------------------------
