@@ -58,9 +58,7 @@ def test_a_call_nobody_answered_says_so_and_offers_another(
 
     assert twilio.end("no-answer")[0] == 204
 
-    expect(page.get_by_role("alert")).to_contain_text(
-        re.compile("wasn't answered"), timeout=15000
-    )
+    expect(page.get_by_role("alert")).to_contain_text(re.compile("wasn't answered"), timeout=15000)
     expect(page.get_by_role("button", name="Call again")).to_be_visible()
     axe(page)
     screenshot(page, "approval-call-not-answered-360")
