@@ -428,14 +428,22 @@ class ConsoleSender:
         closing: str = "",
         status_url: str = "",
     ) -> None:
-        # A console call cannot be answered: it lists where a key would be posted.
-        heard = f"{words} (keys go to {gather_url})" if gather_url else words
-        self._keep("call", f"{to} ext. {extension}" if extension else to, heard)
+        # The outbox page offers the keys of a call that listens for one.
+        self._keep("call", f"{to} ext. {extension}" if extension else to, words, gather_url)
 
-    def _keep(self, channel: str, to: str, body: str) -> None:
+    def _keep(self, channel: str, to: str, body: str, keys_url: str = "") -> None:
         sys.stdout.write(f"{channel} to {to}: {body}\n")
         outbox = django_cache.get(OUTBOX_CACHE_KEY, [])
-        outbox.insert(0, {"channel": channel, "to": to, "body": body, "at": timezone.now()})
+        outbox.insert(
+            0,
+            {
+                "channel": channel,
+                "to": to,
+                "body": body,
+                "keys_url": keys_url,
+                "at": timezone.now(),
+            },
+        )
         django_cache.set(OUTBOX_CACHE_KEY, outbox[:OUTBOX_SIZE], timeout=60 * 60)
 
 

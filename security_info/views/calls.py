@@ -8,8 +8,10 @@ signature over the URL and the fields, checked before anything changes. An unkno
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -45,6 +47,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         twiml = calls.press(request, call, request.POST.get("Digits", "")[:1])
     except calls.NotPending:
         return HttpResponse(status=409)
+    if settings.PHONE_BACKEND == "console" and request.POST.get("outbox"):
+        return redirect("portal:outbox")  # pressed on the development outbox page
     return HttpResponse(twiml, content_type=TWIML)
 
 

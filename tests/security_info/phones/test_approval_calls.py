@@ -1,6 +1,7 @@
 """Calls that ask to press # (or 0 to report them), through the real Twilio client to the local
 fake Twilio, whose callbacks reach the portal as Twilio's would: signed, with no session."""
 
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -356,3 +357,20 @@ def test_read_a_code_keeps_the_old_call(twilio, northwind, client, alice, phone)
     response = client.post(VERIFY_URL, {"code": code})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(alice.pk)
+
+
+# Development ---------------------------------------------------------------------------------
+
+
+def test_the_development_outbox_presses_the_keys(settings, client, alice, phone):
+    settings.DEV_OUTBOX = True  # PHONE_BACKEND is "console", as in development
+    start_sign_in(client, alice)
+    html = client.get("/dev/outbox/").content.decode()
+    assert "Press #" in html
+    keys_url = re.search(r'action="(http://testserver/security-info/calls/[^"]+/answer/)"', html)[1]
+
+    response = client.post(urlsplit(keys_url).path, {"Digits": "#", "outbox": "1"})
+
+    assert response.url == "/dev/outbox/"
+    assert the_call().state == PhoneCall.State.APPROVED
+    assert client.post(VERIFY_URL, {"call": "approved"}).status_code == 302
