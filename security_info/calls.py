@@ -18,6 +18,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.defaultfilters import date as format_date
@@ -158,7 +159,7 @@ def press(request: HttpRequest, call: PhoneCall, digit: str) -> str:
         elif digit == REPORT and policy.call_fraud_reports:
             if not _settle(call, State.REPORTED):
                 raise NotPending
-            report(request, call, policy)
+            report(call, policy)
             twiml.say(
                 _("Thank you. Nothing was approved, and your organization has been told. Goodbye.")
             )
@@ -196,7 +197,7 @@ def _settle(call: PhoneCall, state: str) -> bool:
 # Reports and blocks -------------------------------------------------------------------------
 
 
-def report(request: HttpRequest, call: PhoneCall, policy) -> None:
+def report(call: PhoneCall, policy) -> None:
     """Block the number for the user, record it, and tell the user and their admins."""
     user = call.user
     until = None
@@ -207,7 +208,7 @@ def report(request: HttpRequest, call: PhoneCall, policy) -> None:
                 user=user, phone=call.phone, defaults={"until": until, "blocked_at": timezone.now()}
             )
         record_security_event(
-            request,
+            _from_the_phone(),  # not Twilio's address: the report came from the phone
             user,
             SecurityEvent.Kind.CALL_REPORTED,
             notify=False,  # the mail below says what happened and what to do
@@ -215,6 +216,13 @@ def report(request: HttpRequest, call: PhoneCall, policy) -> None:
             detail=call.phone,
         )
     transaction.on_commit(lambda: _tell(call, until))
+
+
+def _from_the_phone() -> HttpRequest:
+    """A request with no address or browser, for an event that happened on a phone."""
+    request = HttpRequest()
+    request.user = AnonymousUser()
+    return request
 
 
 def _tell(call: PhoneCall, until) -> None:

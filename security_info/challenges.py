@@ -180,7 +180,7 @@ def send_status(request, challenge: Challenge | None, to: str = "") -> dict | No
         )
     else:
         message = format_html(
-            _("Sending a code to {to}…"),
+            _("Placing a call to {to}…") if challenge.approve else _("Sending a code to {to}…"),
             to=format_html("<strong>{}</strong>", to or challenge.destination),
         )
     return {

@@ -114,6 +114,7 @@ def verify(request: PortalRequest) -> HttpResponse:
         approved = challenges.take_approval(request, PURPOSE)
         if approved is not None:
             return _register(request, approved)
+        messages.info(request, _("The call isn't approved yet. Answer it and press #."))
     form = CodeForm(None if challenge.approve else request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

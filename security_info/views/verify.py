@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,6 +27,7 @@ from security_info.stages import ERROR_SESSION_KEY, OPTION_SESSION_KEY, SecondFa
 from signins.models import SignInEvent
 
 SUDO_OPTION_SESSION_KEY = "security_info.sudo.option"
+NOT_APPROVED_YET = gettext_lazy("The call isn't approved yet. Answer it and press #.")
 
 
 def _options(user):
@@ -63,6 +65,7 @@ def _approved(request, purpose: str, option) -> bool:
     if challenge is None or challenge.method_id != option.method.pk:
         return False
     if challenges.take_approval(request, purpose) is None:
+        messages.info(request, NOT_APPROVED_YET)
         return False
     verification.mark_used(option.method)
     return True

@@ -13,9 +13,9 @@ from django.utils import timezone
 from organizations.models import AuthenticationPolicy
 from security_info.models import BlockedPhone, Method, PhoneCall
 from signins.models import SecurityEvent, SignInEvent
-from tests.factories import make_user
 from tests.fakes.twilio import FakeTwilio
 from tests.security_info.conftest import add_phone, mark_strong_sign_in, start_sign_in
+from tests.tasks import run_worker
 
 MOBILE = "+447700900123"
 NEW_MOBILE = "+447400123456"
@@ -105,6 +105,7 @@ def test_pressing_pound_signs_in_as_a_typed_code_would(twilio, called, client, a
 def test_continuing_before_the_call_is_approved_signs_nobody_in(called, client):
     response = client.post(VERIFY_URL, {"call": "approved"})
     assert response.status_code == 200
+    assert "The call isn&#x27;t approved yet" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
@@ -185,6 +186,7 @@ def test_zero_reports_the_call_blocks_the_number_and_tells_everyone(
     assert abs(blocked.until - (timezone.now() + timedelta(days=90))) < timedelta(minutes=1)
     event = SecurityEvent.objects.get(user=alice, kind=SecurityEvent.Kind.CALL_REPORTED)
     assert MOBILE in event.detail
+    assert event.ip is None  # it happened on the phone: Twilio's address says nothing
     sent = {tuple(message.to): message for message in mail.outbox}
     assert "did not expect" in sent[(alice.email,)].body
     assert "/password/reset/" in sent[(alice.email,)].body
@@ -323,7 +325,7 @@ def test_a_phone_is_registered_once_pound_is_pressed(twilio, client, alice):
     assert (method.phone, method.channel) == (NEW_MOBILE, "voice")
 
 
-def test_a_blocked_number_cannot_be_registered_again(twilio, client, alice):
+def test_a_blocked_number_cannot_be_registered_again(twilio, client, alice, bob):
     BlockedPhone.objects.create(
         user=alice, phone=NEW_MOBILE, until=timezone.now() + timedelta(days=5)
     )
@@ -335,8 +337,13 @@ def test_a_blocked_number_cannot_be_registered_again(twilio, client, alice):
     assert "can&#x27;t be used to verify you" in response.content.decode()
     assert twilio.requests == []
     # Another person's block is theirs alone.
-    bob = make_user("bob2@northwind.example")
-    assert not BlockedPhone.objects.filter(user=bob).exists()
+    other = Client()
+    other.force_login(bob)
+    mark_strong_sign_in(other, bob)
+    other.post(
+        "/security-info/phone/add/", {"region": "GB", "number": "07400 123456", "channel": "sms"}
+    )
+    assert len(twilio.messages) == 1
 
 
 # The policy's other choice -------------------------------------------------------------------
@@ -373,4 +380,20 @@ def test_the_development_outbox_presses_the_keys(settings, client, alice, phone)
 
     assert response.url == "/dev/outbox/"
     assert the_call().state == PhoneCall.State.APPROVED
+    assert client.post(VERIFY_URL, {"call": "approved"}).status_code == 302
+
+
+# With the worker --------------------------------------------------------------------------------
+
+
+def test_with_a_queue_the_page_waits_for_the_call_to_go_out(queue, twilio, client, alice, phone):
+    start_sign_in(client, alice)
+    assert twilio.placed == []
+    assert "Placing a call to" in client.get(VERIFY_URL).content.decode()
+
+    run_worker()
+
+    assert len(twilio.placed) == 1
+    assert "Answer and press # to finish signing in" in client.get(VERIFY_URL).content.decode()
+    twilio.press("#", post=as_twilio)
     assert client.post(VERIFY_URL, {"call": "approved"}).status_code == 302
