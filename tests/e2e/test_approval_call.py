@@ -2,11 +2,13 @@
 and signs in by itself once the fake Twilio presses # (or says why when nobody answered)."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from security_info.models import Method
+from security_info.models import BlockedPhone, Method
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,3 +67,40 @@ def test_a_call_nobody_answered_says_so_and_offers_another(
     page.get_by_role("button", name="Call again").click()
     expect(page.get_by_role("status")).to_contain_text("We're calling")
     assert len(twilio.placed) == 2
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_new_number_is_confirmed_by_pound_and_a_blocked_one_says_so(
+    twilio, live_server, page, axe, screenshot, employee, scheme
+):
+    BlockedPhone.objects.create(
+        user=employee, phone="+447700900999", until=timezone.now() + timedelta(days=90)
+    )
+    Method.objects.create(user=employee, kind=Method.Kind.ALTERNATE_PHONE, phone="+447700900999")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.emulate_media(color_scheme=scheme)
+    call_me(page, live_server, employee)
+    expect(page.get_by_role("status")).to_contain_text("We're calling")
+    twilio.press("#")
+    page.wait_for_url(live_server.url + "/", timeout=15000)
+
+    page.goto(live_server.url + "/security-info/")
+    expect(page.get_by_text("Blocked for verification until")).to_be_visible()
+    axe(page)
+    screenshot(page, f"approval-call-blocked-row-360-{scheme}")
+
+    mobile = Method.objects.get(user=employee, kind=Method.Kind.MOBILE_PHONE)
+    page.goto(f"{live_server.url}/security-info/phone/{mobile.pk}/change/")
+    page.get_by_label("Phone number").fill("+44 7400 123456")
+    page.get_by_label("Call me").check()
+    page.get_by_role("button", name="Next").click()
+
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("Answer and press # to confirm the number.")
+    axe(page)
+    screenshot(page, f"approval-call-new-number-360-{scheme}")
+    twilio.press("#")
+
+    page.wait_for_url(live_server.url + "/security-info/", timeout=15000)
+    mobile.refresh_from_db()
+    assert mobile.phone == "+447400123456"
