@@ -52,7 +52,7 @@ urlpatterns = [
     path("phone/verify/", phones.verify, name="verify_phone"),
     path("phone/verify/resend/", phones.resend, name="resend_phone_code"),
     # Approval calls: the state a waiting page follows, and Twilio's callbacks
-    path("calls/<uuid:pk>/", calls.call_state, name="call_state"),
+    path("calls/<str:pk>/", calls.call_state, name="call_state"),
     path("calls/<str:token>/answer/", calls.answer, name="call_answer"),
     path("calls/<str:token>/status/", calls.status, name="call_status"),
     # Recovery codes and the Temporary Access Pass

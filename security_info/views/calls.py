@@ -10,12 +10,12 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from security_info import calls, challenges
 from security_info.models import PhoneCall
@@ -67,14 +67,26 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_not_required  # the second step of signing in waits on its call too
 @never_cache
-@require_GET
-def call_state(request: HttpRequest, pk: uuid.UUID) -> JsonResponse:
-    """The state of a call this session is waiting on; any other call is 404."""
-    waiting = [challenges.current(request, purpose) for purpose in WAITING_PURPOSES]
-    if not any(challenge and challenge.call_id == str(pk) for challenge in waiting):
-        raise Http404
-    call = calls.state_for_session(str(pk))
+def call_state(request: HttpRequest, pk: str) -> HttpResponse:
+    """The state of a call this session is waiting on, or of the signed-in person's own;
+    any other call (or none) is 404, whatever the method."""
+    call = _call_of(request, pk)
     if call is None:
         raise Http404
+    if request.method not in {"GET", "HEAD"}:
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     waiting_on = call.state == PhoneCall.State.CALLING and call.expires_at > timezone.now()
     return JsonResponse({"state": call.state, "finished": not waiting_on})
+
+
+def _call_of(request: HttpRequest, pk: str) -> PhoneCall | None:
+    try:
+        call_id = str(uuid.UUID(pk))
+    except ValueError:
+        return None
+    waiting = [challenges.current(request, purpose) for purpose in WAITING_PURPOSES]
+    if any(challenge and challenge.call_id == call_id for challenge in waiting):
+        return calls.state_for_session(call_id)
+    if request.user.is_authenticated:
+        return PhoneCall.objects.filter(pk=call_id, user=request.user).first()
+    return None

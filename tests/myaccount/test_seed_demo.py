@@ -1,4 +1,5 @@
 import io
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
@@ -92,10 +93,15 @@ def test_the_demo_users_can_sign_in_with_the_printed_passwords(debug, client, em
     if email == "bob@northwind.example":  # no method yet: straight in, then the setup wizard
         assert response.url == "/"
         assert client.get("/").url == "/security-info/setup/"
-    else:  # the second step, with a code in the development outbox
+    else:  # the second step, with a code or a call in the development outbox
         assert response.url == "/accounts/verify/"
-        code = "".join(filter(str.isdigit, recent_outbox()[0]["body"]))
-        assert client.post("/accounts/verify/", {"code": code}).url == "/"
+        sent = recent_outbox()[0]
+        if sent["keys_url"]:  # a call that asks to press #, pressed on the outbox page
+            client.post(urlsplit(sent["keys_url"]).path, {"Digits": "#", "outbox": "1"})
+            assert client.post("/accounts/verify/", {"call": "approved"}).url == "/"
+        else:
+            code = "".join(filter(str.isdigit, sent["body"]))
+            assert client.post("/accounts/verify/", {"code": code}).url == "/"
 
 
 @pytest.mark.django_db
