@@ -151,6 +151,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # "This page expired" for people, JSON for the API and scripts.
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 SITE_NAME = os.environ.get("SITE_NAME", "My Account")
+# The portal's public address, e.g. https://account.example.com: where Twilio posts what a
+# person pressed during a call. Empty: the address the request that placed the call came in by.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SITE_URL must be an http:// or https:// address")
 
 # The kernel first (its templates override allauth's and the admin's), then what the page apps
 # build on, then the page apps; the user admin's actions follow this order.

@@ -65,6 +65,10 @@ class AuthenticationPolicyInline(admin.StackedInline):
             {"fields": ["mfa_required", "system_preferred", "remember_browser_days"]},
         ),
         (
+            _("Phone calls"),
+            {"fields": ["call_verification", "call_fraud_reports", "call_block_days"]},
+        ),
+        (
             _("Self-service password reset"),
             {
                 "description": _(

@@ -212,6 +212,30 @@ class AuthenticationPolicy(models.Model):
         validators=[MaxValueValidator(90)],
         help_text=_("0 turns it off."),
     )
+    # Phone calls (to any phone method).
+    call_verification = models.CharField(
+        _("how a phone call verifies"),
+        max_length=8,
+        default="approve",
+        choices=[
+            ("approve", _("The person answers and presses # to approve")),
+            ("code", _("The call reads a code aloud for the person to type")),
+        ],
+    )
+    call_fraud_reports = models.BooleanField(
+        _("let people report a call they didn't expect"),
+        default=True,
+        help_text=_(
+            "With approval calls: pressing 0 denies the sign-in, blocks the number for the "
+            "person's sign-ins and alerts them and the admins."
+        ),
+    )
+    call_block_days = models.PositiveSmallIntegerField(
+        _("block a reported number for (days)"),
+        default=90,
+        validators=[MaxValueValidator(365)],
+        help_text=_("0 to 365. 0: a report denies the sign-in but blocks nothing."),
+    )
     security_questions_required = models.PositiveSmallIntegerField(
         _("security questions to register"),
         default=3,

@@ -106,3 +106,24 @@ def organization_with_policy(pk: int | None) -> tuple[Organization | None, Authe
         return organization, organization.authentication_policy
     except AuthenticationPolicy.DoesNotExist:
         return organization, AuthenticationPolicy()
+
+
+def admin_addresses(user: "User") -> list[str]:
+    """Where alerts about the user's account go: the active staff whose home organization is
+    the user's, or, for someone without one (or an organization without staff), the active
+    superusers. The user themself is left out."""
+    from django.contrib.auth import get_user_model  # noqa: PLC0415 (the user model's app loads after this one)
+
+    users = get_user_model().objects.filter(is_active=True).exclude(pk=user.pk)
+    organization = home_organization(user)
+    staff = (
+        users.filter(
+            is_staff=True,
+            memberships__organization=organization,
+            memberships__kind=Membership.Kind.HOME,
+        )
+        if organization
+        else users.none()
+    )
+    chosen = staff if staff.exists() else users.filter(is_superuser=True)
+    return sorted({email for email in chosen.values_list("email", flat=True) if email})

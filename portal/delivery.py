@@ -102,9 +102,24 @@ def send_text(to: str, body: str, **about) -> Delivery:
     return _deliver(Delivery.Channel.TEXT, to, {"to": to, "body": body}, **about)
 
 
-def place_call(to: str, words: str, extension: str = "", **about) -> Delivery:
-    """Call the number (dialling the extension once answered) and read out `words`."""
+def place_call(
+    to: str,
+    words: str,
+    extension: str = "",
+    *,
+    gather_url: str = "",
+    closing: str = "",
+    status_url: str = "",
+    **about,
+) -> Delivery:
+    """Call the number (dialling the extension once answered) and read out `words`.
+
+    With `gather_url`, the call listens for one key while it reads them and posts the key
+    there (Twilio's <Gather>), whose answer says what comes next; `closing` is said when no key
+    was pressed. `status_url` is told how the call ended (answered, busy, no answer, failed).
+    """
     message = {"to": to, "words": words, "extension": extension}
+    message |= {"gather_url": gather_url, "closing": closing, "status_url": status_url}
     return _deliver(Delivery.Channel.CALL, to, message, **about)
 
 
@@ -224,7 +239,14 @@ def _send(delivery: Delivery) -> None:
         elif delivery.channel == Delivery.Channel.TEXT:
             phone_sender().send_text(message["to"], message["body"])
         else:
-            phone_sender().place_call(message["to"], message["words"], message["extension"])
+            phone_sender().place_call(
+                message["to"],
+                message["words"],
+                message["extension"],
+                gather_url=message.get("gather_url", ""),
+                closing=message.get("closing", ""),
+                status_url=message.get("status_url", ""),
+            )
     except (PassingFailure, LastingFailure):
         raise
     except Exception as e:  # every provider error is sorted into one of the two
@@ -397,14 +419,36 @@ class ConsoleSender:
     def send_text(self, to: str, body: str) -> None:
         self._keep("text", to, body)
 
-    def place_call(self, to: str, words: str, extension: str = "") -> None:
-        self._keep("call", f"{to} ext. {extension}" if extension else to, words)
+    def place_call(
+        self,
+        to: str,
+        words: str,
+        extension: str = "",
+        *,
+        gather_url: str = "",
+        closing: str = "",
+        status_url: str = "",
+    ) -> None:
+        # The outbox page offers the keys of a call that listens for one.
+        self._keep("call", f"{to} ext. {extension}" if extension else to, words, gather_url)
 
-    def _keep(self, channel: str, to: str, body: str) -> None:
+    def _keep(self, channel: str, to: str, body: str, keys_url: str = "") -> None:
         sys.stdout.write(f"{channel} to {to}: {body}\n")
         outbox = django_cache.get(OUTBOX_CACHE_KEY, [])
-        outbox.insert(0, {"channel": channel, "to": to, "body": body, "at": timezone.now()})
+        outbox.insert(
+            0,
+            {
+                "channel": channel,
+                "to": to,
+                "body": body,
+                "keys_url": keys_url,
+                "at": timezone.now(),
+            },
+        )
         django_cache.set(OUTBOX_CACHE_KEY, outbox[:OUTBOX_SIZE], timeout=60 * 60)
+
+
+GATHER_TIMEOUT = 10  # seconds a call waits for a key after reading its words
 
 
 class TwilioSender:
@@ -430,14 +474,45 @@ class TwilioSender:
     def send_text(self, to: str, body: str) -> None:
         self.client.messages.create(to=to, from_=settings.TWILIO_FROM_NUMBER, body=body)
 
-    def place_call(self, to: str, words: str, extension: str = "") -> None:
+    def place_call(
+        self,
+        to: str,
+        words: str,
+        extension: str = "",
+        *,
+        gather_url: str = "",
+        closing: str = "",
+        status_url: str = "",
+    ) -> None:
         from twilio.twiml.voice_response import VoiceResponse  # noqa: PLC0415 (see __init__)
 
         twiml = VoiceResponse()
-        twiml.say(words, loop=2)  # read twice: people reach for a pen after the first time
-        # "w" waits half a second: let the switchboard answer before dialling the extension.
-        dial = {"send_digits": f"wwww{extension}"} if extension else {}
-        self.client.calls.create(to=to, from_=settings.TWILIO_FROM_NUMBER, twiml=str(twiml), **dial)
+        if gather_url:
+            # One key, posted as soon as it is pressed ("#" too: no key ends the input).
+            gather = twiml.gather(
+                action=gather_url,
+                method="POST",
+                input="dtmf",
+                num_digits=1,
+                finish_on_key="",
+                timeout=GATHER_TIMEOUT,
+            )
+            gather.say(words, loop=2)
+            if closing:
+                twiml.say(closing)
+        else:
+            twiml.say(words, loop=2)  # read twice: people reach for a pen after the first time
+        options: dict = {}
+        if extension:
+            # "w" waits half a second: let the switchboard answer before dialling it.
+            options["send_digits"] = f"wwww{extension}"
+        if status_url:
+            # Every way a call ends (completed, busy, no-answer, failed, canceled) is posted
+            # with the "completed" event.
+            options |= {"status_callback": status_url, "status_callback_method": "POST"}
+        self.client.calls.create(
+            to=to, from_=settings.TWILIO_FROM_NUMBER, twiml=str(twiml), **options
+        )
 
 
 @cache

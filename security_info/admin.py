@@ -28,9 +28,17 @@ from portal.admin import (
 )
 from security_info import services
 from security_info.app_passwords.passwords import delete_app_password
-from security_info.models import AppPassword, Method, SecurityQuestion, TemporaryAccessPass
+from security_info.models import (
+    AppPassword,
+    BlockedPhone,
+    Method,
+    SecurityQuestion,
+    TemporaryAccessPass,
+)
 from security_info.temporary_pass import passes as temporary_pass
 from security_info.temporary_pass.forms import IssueTemporaryPassForm
+from signins.models import SecurityEvent
+from signins.services import record_security_event
 
 ISSUED_SESSION_KEY = "security_info.admin.issued_pass"
 METHOD_FIELDS = [
@@ -159,6 +167,42 @@ class AppPasswordAdmin(PrivilegedTargetMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for app_password in queryset.select_related("user"):
             delete_app_password(request, app_password)
+
+
+@admin.register(BlockedPhone)
+class BlockedPhoneAdmin(PrivilegedTargetMixin, admin.ModelAdmin):
+    """Numbers blocked after a reported call; deleting one unblocks it (and is on record)."""
+
+    list_display = ["user", "phone", "blocked_at", "until"]
+    list_filter = ["until"]
+    search_fields = ["user__email", "phone"]
+    readonly_fields = ["user", "phone", "blocked_at", "until"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # only a reported call blocks a number
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        _record_unblock(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        blocked = list(queryset)
+        super().delete_queryset(request, queryset)
+        for obj in blocked:
+            _record_unblock(request, obj)
+
+
+def _record_unblock(request, blocked: BlockedPhone) -> None:
+    record_security_event(
+        request,
+        blocked.user,
+        SecurityEvent.Kind.PHONE_UNBLOCKED,
+        method=Method.Kind.MOBILE_PHONE.label,
+        detail=blocked.phone,
+    )
 
 
 @admin.register(TemporaryAccessPass)

@@ -6,14 +6,18 @@ is kept; it expires, and a challenge dies after MAX_ATTEMPTS wrong codes.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from portal import crypto, delivery, ratelimits
 from portal.models import Delivery
+from security_info import calls
+from security_info.models import PhoneCall
 from signins.services import side_key, sign_in_reference
 
 CODE_LIFETIME = 10 * 60
@@ -62,6 +66,10 @@ class Challenge:
     attempts: int = 0
     extra: dict = field(default_factory=dict)
     delivery_id: str = ""  # the portal.delivery record of the send, for its state
+    # A call that asks to press # instead of reading the code (security_info.calls), and the
+    # PhoneCall it placed.
+    approve: bool = False
+    call_id: str = ""
 
     @property
     def expired(self) -> bool:
@@ -104,11 +112,16 @@ def send(request, challenge: Challenge) -> Challenge:
         and previous.destination == challenge.destination
         and not previous.can_resend
         and send_state(request, previous) != FAILED  # a send that failed can be asked again
+        and not calls.ended(previous.call_id)  # nor a call that ended without approval
     ):
         raise SendRefused(
             _("A code was just sent. You can ask for another in %(seconds)s seconds.")
             % {"seconds": previous.resend_in}
         )
+    if challenge.channel in {SMS, VOICE} and (
+        until := calls.blocked_until(challenge.user_id, challenge.destination)
+    ):
+        raise SendRefused(calls.blocked_message(until))
     # Per user and per IP, and per destination against toll fraud (SMS pumping); split by the
     # side of the account asking, so sends from elsewhere cannot use up the user's own. What
     # they count for the person is given back if the send fails (see portal.delivery).
@@ -167,7 +180,7 @@ def send_status(request, challenge: Challenge | None, to: str = "") -> dict | No
         )
     else:
         message = format_html(
-            _("Sending a code to {to}…"),
+            _("Placing a call to {to}…") if challenge.approve else _("Sending a code to {to}…"),
             to=format_html("<strong>{}</strong>", to or challenge.destination),
         )
     return {
@@ -202,6 +215,62 @@ def refusal(failed: Delivery | None) -> str:
     return _(
         "We could not send the code right now. Try again in a few minutes, or use another method."
     )
+
+
+def call_status(request, challenge: Challenge | None, to: str) -> dict | None:
+    """For a call that asks to press #, once it went out: its state, what the page says
+    (naming `to`), and where a script follows it. None for anything else."""
+    if challenge is None or not challenge.call_id or send_state(request, challenge) != SENT:
+        return None
+    call = calls.state_for_session(challenge.call_id)
+    state = str(call.state if call else PhoneCall.State.FAILED)
+    if state == PhoneCall.State.CALLING and call and call.expires_at <= timezone.now():
+        state = PhoneCall.State.ENDED
+    strong = format_html("<strong>{}</strong>", to)
+    waiting = state == PhoneCall.State.CALLING
+    message: str
+    if waiting:
+        message = format_html(_CALLING[challenge.purpose](), to=strong)
+    elif state in {PhoneCall.State.APPROVED, PhoneCall.State.USED}:
+        message = format_html(_("Approved on {to}."), to=strong)
+    elif state == PhoneCall.State.REPORTED:
+        until = calls.blocked_until(challenge.user_id, challenge.destination)
+        message = _("The call was reported as unexpected, so nothing was approved.")
+        if until:
+            message = f"{message} {calls.blocked_message(until)}"
+    else:
+        message = format_html(_ENDED.get(state, _ENDED[PhoneCall.State.ENDED])(), to=strong)
+    return {
+        "state": state,
+        "waiting": waiting,
+        "approved": state == PhoneCall.State.APPROVED,
+        "ended": not waiting and state != PhoneCall.State.APPROVED,
+        "message": message,
+        "url": reverse("security_info:call_state", args=[challenge.call_id]),
+    }
+
+
+_CALLING: dict[str, Callable[[], str]] = {
+    "sign_in": lambda: _("We're calling {to}. Answer and press # to finish signing in."),
+    "sudo": lambda: _("We're calling {to}. Answer and press # to approve."),
+    "register": lambda: _("We're calling {to}. Answer and press # to confirm the number."),
+    "reset": lambda: _("We're calling {to}. Answer and press # to approve."),
+}
+_ENDED: dict[str, Callable[[], str]] = {
+    PhoneCall.State.NO_ANSWER: lambda: _("The call to {to} wasn't answered."),
+    PhoneCall.State.BUSY: lambda: _("The line at {to} was busy."),
+    PhoneCall.State.FAILED: lambda: _("The call to {to} could not be made."),
+    PhoneCall.State.ENDED: lambda: _("The call to {to} ended before # was pressed."),
+}
+
+
+def take_approval(request, purpose: str) -> Challenge | None:
+    """End the challenge and return it if its call was approved (once); else None."""
+    challenge = current(request, purpose)
+    if challenge is None or not challenge.call_id or not calls.take_approval(challenge.call_id):
+        return None
+    clear(request, purpose)
+    return challenge
 
 
 def check(request, purpose: str, code: str) -> Challenge:
@@ -257,6 +326,17 @@ def _deliver(request, challenge: Challenge, code: str, charges: list[str]) -> De
         return delivery.send_text(
             challenge.destination, _("Your verification code is %(code)s") % {"code": code}, **about
         )
+    if challenge.approve:
+        call, sent = calls.place(
+            request,
+            user_id=challenge.user_id,
+            purpose=challenge.purpose,
+            phone=challenge.destination,
+            extension=challenge.extension,
+            about=about,
+        )
+        challenge.call_id = str(call.pk)
+        return sent
     spoken = " ".join(code)
     return delivery.place_call(
         challenge.destination,

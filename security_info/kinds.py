@@ -52,6 +52,8 @@ class Row:
     # Something the page says at the top because of this row ("running out of codes").
     notice: str | Promise = ""
     method_id: int | None = None  # the Method row it shows, for kinds stored as methods
+    # Something wrong with this one, said on its row ("blocked until …").
+    warning: str | Promise = ""
 
     @property
     def show_dates(self) -> bool:

@@ -5,6 +5,8 @@ FIELD_ENCRYPTION_KEY (see `portal.crypto`); answers, app passwords, recovery cod
 and passes are stored only as hashes.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -220,3 +222,66 @@ class SecondFactorFailures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.failures} wrong codes in a row"
+
+
+class PhoneCall(models.Model):
+    """A call that asks the person to approve (press #) or to report it (press 0).
+
+    Twilio's callbacks find it by a random token in their URLs, kept here only as a keyed
+    hash; the browser waiting on it reads its state by its id, which only the session that
+    asked for the call holds (security_info.calls).
+    """
+
+    class State(models.TextChoices):
+        CALLING = "calling", _("Calling")
+        APPROVED = "approved", _("Approved")
+        USED = "used", _("Approved and used")
+        REPORTED = "reported", _("Reported as unexpected")
+        NO_ANSWER = "no_answer", _("Not answered")
+        BUSY = "busy", _("Line busy")
+        ENDED = "ended", _("Ended without approval")
+        FAILED = "failed", _("Could not be placed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    token_digest = DigestField(unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone_calls"
+    )
+    purpose = models.CharField(_("purpose"), max_length=16)
+    phone = models.CharField(_("phone number"), max_length=20)
+    state = models.CharField(_("state"), max_length=12, choices=State, default=State.CALLING)
+    # The address Twilio was given for its callbacks: their signatures are made over it.
+    callback_base = models.CharField(max_length=200)
+    created_at = models.DateTimeField(_("placed"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("approval call")
+        verbose_name_plural = _("approval calls")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_state_display()}"
+
+
+class BlockedPhone(models.Model):
+    """A number someone reported a call from: it proves nothing for them until `until`."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocked_phones"
+    )
+    phone = models.CharField(_("phone number"), max_length=20)
+    blocked_at = models.DateTimeField(_("blocked"), default=timezone.now)
+    until = models.DateTimeField(_("blocked until"))
+
+    class Meta:
+        verbose_name = _("blocked phone number")
+        verbose_name_plural = _("blocked phone numbers")
+        ordering = ["-blocked_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "phone"], name="blocked_phone_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.phone}"

@@ -8,7 +8,7 @@ from security_info.phones import views as phones
 from security_info.recovery_codes import views as recovery_codes
 from security_info.security_questions import views as questions
 from security_info.temporary_pass import views as temporary_pass
-from security_info.views import page, verify
+from security_info.views import calls, page, verify
 
 app_name = "security_info"
 
@@ -51,6 +51,10 @@ urlpatterns = [
     path("office-phone/<str:pk>/change/", phones.change, phones.OFFICE, name="change_office_phone"),
     path("phone/verify/", phones.verify, name="verify_phone"),
     path("phone/verify/resend/", phones.resend, name="resend_phone_code"),
+    # Approval calls: the state a waiting page follows, and Twilio's callbacks
+    path("calls/<str:pk>/", calls.call_state, name="call_state"),
+    path("calls/<str:token>/answer/", calls.answer, name="call_answer"),
+    path("calls/<str:token>/status/", calls.status, name="call_status"),
     # Recovery codes and the Temporary Access Pass
     path("recovery-codes/", recovery_codes.index, name="recovery_codes"),
     path("recovery-codes/generate/", recovery_codes.generate, name="generate_recovery_codes"),

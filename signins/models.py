@@ -41,6 +41,8 @@ class SignInEvent(models.Model):
         # The right pass, after its lifetime, or a single-use one a second time.
         SPENT_TEMPORARY_PASS = "spent_temporary_pass", _("Temporary Access Pass expired or used")
         BLOCKED_PASSKEY = "blocked_passkey", _("Passkey model blocked by the organization")
+        CALL_NOT_APPROVED = "call_not_approved", _("Call not approved")
+        CALL_REPORTED = "call_reported", _("Call reported as unexpected")
 
     class App(models.TextChoices):
         PORTAL = "portal", _("My Account")
@@ -111,6 +113,8 @@ class SecurityEvent(models.Model):
         ACCOUNT_UNLOCKED = "account_unlocked", _("Account unlocked by an admin")
         SIGN_IN_LOCKED = "sign_in_locked", _("Sign-in locked after too many wrong codes")
         APP_PASSWORDS_REVOKED = "app_passwords_revoked", _("App passwords stopped working")
+        CALL_REPORTED = "call_reported", _("A sign-in call was reported as unexpected")
+        PHONE_UNBLOCKED = "phone_unblocked", _("Phone number unblocked by an admin")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events"

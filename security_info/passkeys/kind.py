@@ -55,6 +55,7 @@ class Passkey(MethodKindBase):
                 ) % {"name": method.name}
             rows.append(row)
         return rows
+
     def works_at(self, request) -> bool:
         return webauthn.works_at(request)
 

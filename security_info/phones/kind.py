@@ -1,12 +1,17 @@
 from typing import ClassVar
 
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from security_info import challenges
+from organizations.policies import authentication_policy
+from security_info import calls, challenges
+from security_info.challenges import Challenge
 from security_info.kinds import (
     ResetOption,
+    Row,
     SentCodeKind,
     SignInOption,
     mask_phone,
@@ -63,6 +68,29 @@ class Phone(SentCodeKind):
     def challenge_channel(self, channel: str) -> str:
         return challenges.SMS if channel == Channel.SMS else challenges.VOICE
 
+    def rows(self, user, methods: list[Method]) -> list[Row]:
+        mine = [method for method in methods if method.kind == self.key]
+        blocked = calls.blocked_phones(user) if mine else {}
+        return [self.row(method, blocked.get(method.phone)) for method in mine]
+
+    def row(self, method: Method, until=None) -> Row:
+        row = super().row(method)
+        if until:
+            row.warning = _("Blocked for verification until %(until)s, after a reported call") % {
+                "until": date_format(timezone.localtime(until), "DATETIME_FORMAT")
+            }
+        return row
+
+    def challenge_for(self, purpose: str, method: Method, channel: str) -> Challenge:
+        """A call asks to press # when the policy says so; a reset's call reads a code."""
+        challenge = super().challenge_for(purpose, method, channel)
+        challenge.approve = (
+            challenge.channel == challenges.VOICE
+            and purpose != "reset"
+            and calls.approves(authentication_policy(method.user))
+        )
+        return challenge
+
     def destination(self, method: Method) -> str:
         return method.phone
 
@@ -82,6 +110,12 @@ class Phone(SentCodeKind):
                 _("We texted a code to %(to)s. Enter it below.")
                 if sent
                 else _("We will text a code to %(to)s.")
+            )
+        elif calls.approves(authentication_policy(option.method.user)):
+            message = (
+                _("We're calling %(to)s. Answer and press # to approve.")
+                if sent
+                else _("We will call %(to)s. Answer and press # to approve.")
             )
         else:
             message = (

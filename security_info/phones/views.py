@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from organizations.policies import authentication_policy
 from portal.http import PortalRequest
 from portal.sudo import sudo_required
-from security_info import challenges, verification
+from security_info import calls, challenges, verification
 from security_info.challenges import Challenge, ChallengeError, InvalidCode, SendRefused
 from security_info.forms import CodeForm
 from security_info.methods import METHOD_KINDS, can_add, get_method_for_user
@@ -110,7 +110,12 @@ def verify(request: PortalRequest) -> HttpResponse:
     challenge = _pending(request)
     if challenge is None:
         return redirect("security_info:index")
-    form = CodeForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("call") == "approved":
+        approved = challenges.take_approval(request, PURPOSE)
+        if approved is not None:
+            return _register(request, approved)
+        messages.info(request, _("The call isn't approved yet. Answer it and press #."))
+    form = CodeForm(None if challenge.approve else request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             verification.check_registration(request, form.cleaned_data["code"])
@@ -121,16 +126,16 @@ def verify(request: PortalRequest) -> HttpResponse:
             return redirect(_number_form_url(challenge))
         else:
             return _register(request, challenge)
+    phone = numbers.format_international(challenge.destination)
     return render(
         request,
         "security_info/phones/verify.html",
         {
             "form": form,
             "challenge": challenge,
-            "send_status": challenges.send_status(
-                request, challenge, numbers.format_international(challenge.destination)
-            ),
-            "phone": numbers.format_international(challenge.destination),
+            "send_status": challenges.send_status(request, challenge, phone),
+            "call_status": challenges.call_status(request, challenge, phone),
+            "phone": phone,
             "back_url": _number_form_url(challenge),
         },
     )
@@ -183,6 +188,9 @@ def _send_first_code(request, form: PhoneForm, kind: str, method: Method | None 
         destination=phone.e164,
         extension=form.cleaned_data["extension"],
         extra={"mode": "change" if method else "add"},
+    )
+    challenge.approve = challenge.channel == challenges.VOICE and calls.approves(
+        authentication_policy(request.user)
     )
     try:
         challenges.send(request, challenge)

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,11 +22,12 @@ from security_info import challenges, sign_in_locks, verification
 from security_info.challenges import ChallengeError, SendRefused, TooManyAttempts
 from security_info.forms import CodeForm
 from security_info.methods import KINDS, default_option, sign_in_options
-from security_info.models import Method
+from security_info.models import Method, PhoneCall
 from security_info.stages import ERROR_SESSION_KEY, OPTION_SESSION_KEY, SecondFactorStage
 from signins.models import SignInEvent
 
 SUDO_OPTION_SESSION_KEY = "security_info.sudo.option"
+NOT_APPROVED_YET = gettext_lazy("The call isn't approved yet. Answer it and press #.")
 
 
 def _options(user):
@@ -38,14 +40,35 @@ def _chosen(request, session_key, options, policy):
     return next((o for o in options if o.key == wanted), None) or default_option(options, policy)
 
 
-def _send_progress(request, purpose: str, option, to: str) -> tuple[bool, bool, dict | None]:
-    """Whether a code was asked for this option, whether it is known to have gone out, and
-    what to say about its send until then (see challenges.send_status)."""
+def _send_progress(request, purpose: str, option, to: str) -> dict:
+    """Whether a code was asked for this option (`sent`), whether it is known to have gone
+    out (`delivered`), what to say about its send until then (see challenges.send_status),
+    and for a call that asks to press #, its state (challenges.call_status)."""
     challenge = challenges.current(request, purpose)
     if challenge is None or challenge.method_id != option.method.pk:
-        return False, False, None
+        return {"sent": False, "delivered": False, "send_status": None, "call_status": None}
     status = challenges.send_status(request, challenge, to)
-    return True, status is None, status
+    return {
+        "sent": True,
+        "delivered": status is None,
+        "send_status": status,
+        "approval": challenge.approve,
+        "call_status": challenges.call_status(request, challenge, to),
+    }
+
+
+def _approved(request, purpose: str, option) -> bool:
+    """Use the approval of this option's call, if the person pressed # (once)."""
+    if request.method != "POST" or request.POST.get("call") != "approved":
+        return False
+    challenge = challenges.current(request, purpose)
+    if challenge is None or challenge.method_id != option.method.pk:
+        return False
+    if challenges.take_approval(request, purpose) is None:
+        messages.info(request, NOT_APPROVED_YET)
+        return False
+    verification.mark_used(option.method)
+    return True
 
 
 def _fallbacks() -> list:
@@ -68,7 +91,16 @@ def sign_in_verify(request: HttpRequest) -> HttpResponse:
     option = _chosen(request, OPTION_SESSION_KEY, options, policy)
     if option is None:  # the methods went away meanwhile (an admin reset): start over
         return stage.abort()
-    form = CodeForm(request.POST or None)
+    if _approved(request, "sign_in", option):
+        return stage.finish(option.second_factor, remember=bool(request.POST.get("remember")))
+    progress = _send_progress(request, "sign_in", option, option.masked_destination)
+    call_status = progress["call_status"]
+    if call_status and call_status["state"] == PhoneCall.State.REPORTED:
+        challenges.clear(request, "sign_in")
+        stage.record_failure(SignInEvent.Reason.CALL_REPORTED, option.second_factor)
+        messages.error(request, call_status["message"])
+        return stage.abort()
+    form = CodeForm(None if progress.get("approval") else request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             verification.verify(request, option, "sign_in", form.cleaned_data["code"])
@@ -86,16 +118,14 @@ def sign_in_verify(request: HttpRequest) -> HttpResponse:
             form.add_error("code", str(e))
         else:
             return stage.finish(option.second_factor, remember=bool(request.POST.get("remember")))
-    asked, sent, send_status = _send_progress(request, "sign_in", option, option.masked_destination)
     return render(
         request,
         "security_info/verify/sign_in.html",
         {
+            **progress,
             "form": form,
             "option": option,
-            "prompt": option.prompt(sent=sent, reveal=False),
-            "sent": asked,
-            "send_status": send_status,
+            "prompt": option.prompt(sent=progress["delivered"], reveal=False),
             "others": [o for o in options if o.key != option.key],
             "fallbacks": _fallbacks(),
             "send_error": request.session.pop(ERROR_SESSION_KEY, ""),
@@ -162,7 +192,13 @@ def verify(request: PortalRequest) -> HttpResponse:
         messages.error(request, sign_in_locks.locked_message())
         return redirect("portal:overview")
     option = _chosen(request, SUDO_OPTION_SESSION_KEY, options, policy)
-    form = CodeForm(request.POST or None)
+    if _approved(request, "sudo", option):
+        sign_in_locks.register_success(request.user)
+        record_verification(request, option.second_factor)
+        request.session.pop(SUDO_OPTION_SESSION_KEY, None)
+        return redirect(next_url)
+    progress = _send_progress(request, "sudo", option, option.destination)
+    form = CodeForm(None if progress.get("approval") else request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             verification.verify(request, option, "sudo", form.cleaned_data["code"])
@@ -176,16 +212,14 @@ def verify(request: PortalRequest) -> HttpResponse:
             record_verification(request, option.second_factor)
             request.session.pop(SUDO_OPTION_SESSION_KEY, None)
             return redirect(next_url)
-    asked, sent, send_status = _send_progress(request, "sudo", option, option.destination)
     return render(
         request,
         "security_info/verify/sudo.html",
         {
+            **progress,
             "form": form,
             "option": option,
-            "prompt": option.prompt(sent=sent, reveal=True),
-            "sent": asked,
-            "send_status": send_status,
+            "prompt": option.prompt(sent=progress["delivered"], reveal=True),
             "others": [o for o in options if o.key != option.key],
             "next": next_url,
             "minutes": settings.SUDO_SECONDS // 60,

@@ -55,3 +55,35 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   window.setTimeout(check, wait);
 });
+
+// A call that asks to press #: follow it. Once approved, continue by sending the page's form,
+// as the person would with "Continue"; once it ended otherwise, show the page again to say so.
+document.addEventListener("DOMContentLoaded", () => {
+  const status = document.querySelector("[data-call-status]");
+  if (!status) return;
+  const url = status.getAttribute("data-call-status");
+  const form = document.querySelector("[data-call-continue]");
+  const started = Date.now();
+  let wait = 1000;
+  const check = async () => {
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (response.ok) {
+        const call = await response.json();
+        if (call.state === "approved" && form) {
+          form.submit();
+          return;
+        }
+        if (call.finished) {
+          window.location.reload();
+          return;
+        }
+      }
+    } catch (error) {
+      // The network blipped: try again below.
+    }
+    wait = Math.min(wait * 1.3, 5000);
+    if (Date.now() - started < 15 * 60 * 1000) window.setTimeout(check, wait);
+  };
+  window.setTimeout(check, status.closest(".call-status") && form ? 500 : wait);
+});

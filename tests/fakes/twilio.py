@@ -8,6 +8,10 @@ assertions, and the next requests can be made to fail with a Twilio error body.
         ...  # code that sends through security_info.delivery
         assert twilio.messages[0]["To"] == "+447400123456"
 
+A call whose TwiML listens for a key (<Gather action=…>) can then be answered from the test:
+`twilio.press("#")` posts the key to the action URL, `twilio.end("no-answer")` the call's
+status callback, each signed (X-Twilio-Signature) with the fake's auth token, as Twilio would.
+
 A fake started on its own (`FakeTwilio(port=...).start()`) keeps its port across `stop()` and
 `start()`, so a stack of processes pointed at it sees Twilio go away and come back. The next
 requests can also be made to hang (`hang_next`); a hung request whose caller gave up waiting
@@ -22,13 +26,18 @@ import select
 import socket
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 import uuid
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.etree import ElementTree
+
+from twilio.request_validator import RequestValidator
 
 from portal.delivery import _sender
 
@@ -57,6 +66,42 @@ def invalid_to_number(to: str = "") -> tuple[int, dict]:
 
 
 @dataclass
+class PlacedCall:
+    """A call Twilio accepted, with where it would post a key and its end."""
+
+    sid: str
+    account_sid: str
+    to: str
+    from_: str
+    gather_url: str
+    status_url: str
+
+    def form(self, status: str) -> dict[str, str]:
+        """The fields Twilio posts about this call in every callback."""
+        return {
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "CallSid": self.sid,
+            "CallStatus": status,
+            "Called": self.to,
+            "Caller": self.from_,
+            "Direction": "outbound-api",
+            "From": self.from_,
+            "To": self.to,
+        }
+
+
+def _gather_of(twiml: str):
+    """The <Gather> element of a call's TwiML, or None."""
+    if not twiml:
+        return None
+    try:
+        return ElementTree.fromstring(twiml).find("Gather")  # noqa: S314 (our own TwiML)
+    except ElementTree.ParseError:
+        return None
+
+
+@dataclass
 class RecordedRequest:
     method: str
     path: str
@@ -77,6 +122,7 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.port = port  # 0: any free port, kept from the first start on
         self.requests: list[RecordedRequest] = []
+        self.placed: list[PlacedCall] = []
         self._failures: deque[tuple[int, dict]] = deque()
         self._hangs: deque[float] = deque()
         self.hang_seconds = 0.0  # how long every answer waits, to stand for a hung provider
@@ -137,6 +183,45 @@ class FakeTwilio:
             self._failures.clear()
             self._hangs.clear()
         self.hang_seconds = 0.0
+
+    # Calls that listen for a key -------------------------------------------------------------
+
+    def press(self, digits: str, *, call: int = -1, post=None) -> tuple[int, str]:
+        """Press keys on a placed call: post Digits to its <Gather> action as Twilio does,
+        signed with the fake's auth token. `post(url, form, signature)` sends it (default:
+        over HTTP); return its (status, body)."""
+        placed = self.placed[call]
+        assert placed.gather_url, "the call's TwiML has no <Gather action>"
+        form = placed.form("in-progress") | {"Digits": digits, "FinishedOnKey": ""}
+        return self.callback(placed.gather_url, form, post)
+
+    def end(self, status: str = "completed", *, call: int = -1, post=None) -> tuple[int, str]:
+        """End a placed call ("completed", "busy", "no-answer", "failed"): post its status
+        callback as Twilio does."""
+        placed = self.placed[call]
+        assert placed.status_url, "the call was placed without a StatusCallback"
+        form = placed.form(status) | {"CallDuration": "12" if status == "completed" else "0"}
+        return self.callback(placed.status_url, form, post)
+
+    def signature(self, url: str, form: dict) -> str:
+        """X-Twilio-Signature for a request to `url` with `form`, as Twilio computes it."""
+        return RequestValidator(self.auth_token).compute_signature(url, form)
+
+    def callback(self, url: str, form: dict, post=None) -> tuple[int, str]:
+        signature = self.signature(url, form)
+        if post is not None:
+            return post(url, form, signature)
+        request = urllib.request.Request(  # noqa: S310 (a loopback test server)
+            url,
+            data=urllib.parse.urlencode(form).encode(),
+            headers={"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
 
     # What arrived ----------------------------------------------------------------------------
 
@@ -232,7 +317,20 @@ class FakeTwilio:
         }
 
     def _call(self, form: dict) -> dict:
-        return self._resource("CA", "Calls", form) | {
+        resource = self._resource("CA", "Calls", form)
+        gather = _gather_of(form.get("Twiml", ""))
+        with self._lock:
+            self.placed.append(
+                PlacedCall(
+                    sid=resource["sid"],
+                    account_sid=self.account_sid,
+                    to=form["To"],
+                    from_=form.get("From", ""),
+                    gather_url=gather.get("action", "") if gather is not None else "",
+                    status_url=form.get("StatusCallback", ""),
+                )
+            )
+        return resource | {
             "to_formatted": form["To"],
             "from_formatted": form.get("From"),
             "parent_call_sid": None,

@@ -1,5 +1,6 @@
 import io
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
@@ -101,10 +102,15 @@ def test_the_demo_users_can_sign_in_with_the_printed_passwords(debug, client, em
     if email == "bob@northwind.example":  # no method yet: straight in, then the setup wizard
         assert response.url == "/"
         assert client.get("/").url == "/security-info/setup/"
-    else:  # the second step, with a code in the development outbox
+    else:  # the second step, with a code or a call in the development outbox
         assert response.url == "/accounts/verify/"
-        code = "".join(filter(str.isdigit, recent_outbox()[0]["body"]))
-        assert client.post("/accounts/verify/", {"code": code}).url == "/"
+        sent = recent_outbox()[0]
+        if sent["keys_url"]:  # a call that asks to press #, pressed on the outbox page
+            client.post(urlsplit(sent["keys_url"]).path, {"Digits": "#", "outbox": "1"})
+            assert client.post("/accounts/verify/", {"call": "approved"}).url == "/"
+        else:
+            code = "".join(filter(str.isdigit, sent["body"]))
+            assert client.post("/accounts/verify/", {"code": code}).url == "/"
 
 
 @pytest.mark.django_db
@@ -354,7 +360,8 @@ def test_alice_can_switch_her_seeded_mobile_to_calls(debug, client):
     assert response.status_code == 302, response.context["form"].errors
     [call] = recent_outbox()
     assert call["channel"] == "call"
-    code = "".join(re.findall(r"\d", call["body"]))
-    client.post("/security-info/phone/verify/", {"code": code})
+    # Northwind's calls ask to press # (on the development outbox), then the page continues.
+    client.post(urlsplit(call["keys_url"]).path, {"Digits": "#", "outbox": "1"})
+    client.post("/security-info/phone/verify/", {"call": "approved"})
     mobile.refresh_from_db()
     assert (mobile.phone, mobile.channel) == ("+61491570156", "voice")

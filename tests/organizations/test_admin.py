@@ -39,6 +39,8 @@ def add_organization(admin_client, **sessions):
         "temporary_pass_max_minutes": "480",
         "temporary_pass_length": "8",
         "default_method_kinds": ["passkey", "authenticator", "mobile_phone"],
+        "call_verification": "approve",
+        "call_block_days": "90",
         **sessions,
     }
     fields |= {f"authentication_policy-0-{name}": value for name, value in policy.items()}

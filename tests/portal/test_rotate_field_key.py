@@ -64,6 +64,7 @@ def test_it_finds_the_columns_by_their_field_class():
     assert encrypted == ["security_info.Method.secret"]
     assert sorted(digests) == [
         "security_info.AppPassword.digest",
+        "security_info.PhoneCall.token_digest",
         "security_info.RecoveryCode.digest",
         "security_info.TemporaryAccessPass.digest",
     ]

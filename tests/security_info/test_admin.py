@@ -202,6 +202,8 @@ POLICY_FORM = {
     "temporary_pass_max_minutes": "60",
     "temporary_pass_length": "8",
     "default_method_kinds": ["passkey", "authenticator"],
+    "call_verification": "approve",
+    "call_block_days": "90",
 }
 
 
@@ -271,6 +273,13 @@ def test_aaguids_may_be_in_any_case_and_with_blank_lines(admin_client, db):
     assert policy.allows_passkey_model("ee882879-721c-4913-9775-3dfcce97072a")
     assert not policy.allows_passkey_model("00000000-0000-0000-0000-000000000000")
     assert not policy.allows_passkey_model("")
+
+
+def test_the_policy_says_how_calls_verify(admin_client, db):
+    form = POLICY_FORM | {"call_verification": "code", "call_block_days": "30"}
+    policy = add_organization(admin_client, **form)
+    assert (policy.call_verification, policy.call_fraud_reports) == ("code", False)
+    assert policy.call_block_days == 30
 
 
 # Issuing a Temporary Access Pass ------------------------------------------------------------

@@ -650,10 +650,11 @@ def test_each_step_takes_a_known_number_of_queries(client, alice, django_assert_
         # the savepoints).
         (9, lambda: start(client)),
         (3, lambda: client.get(CHOOSE_URL)),  # and the phones whose number ends the hints
-        # The sending, and once whether the address is a familiar one (for the send limits);
-        # the delivery's row written, claimed, read, marked sent and read back (inline); the
-        # phone's hint for the code page.
-        (13, lambda: choose(client, "mobile_text")),
+        # Whether the number is blocked after a reported call, the sending, and once whether
+        # the address is a familiar one (for the send limits); the delivery's row written,
+        # claimed, read, marked sent and read back (inline); the phone's hint for the code
+        # page.
+        (14, lambda: choose(client, "mobile_text")),
         (2, lambda: client.get(CODE_URL)),
         (8, lambda: submit_code(client, phone_code())),
         (4, lambda: client.get(NEW_URL)),

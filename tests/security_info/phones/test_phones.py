@@ -44,6 +44,12 @@ def page(response) -> str:
     return response.content.decode()
 
 
+@pytest.fixture
+def read_aloud(northwind):
+    """The policy's calls read a code aloud (the other choice asks to press #)."""
+    AuthenticationPolicy.objects.create(organization=northwind, call_verification="code")
+
+
 # Adding a mobile phone ----------------------------------------------------------------------
 
 
@@ -100,7 +106,7 @@ def test_it_adds_a_phone_once_the_texted_code_is_entered(
     assert mail.outbox[-1].to == ["alice@northwind.example"]
 
 
-def test_it_adds_a_phone_by_calling_and_reading_the_code(sudo_client, alice):
+def test_it_adds_a_phone_by_calling_and_reading_the_code(read_aloud, sudo_client, alice):
     sudo_client.post(ADD_URL, {"region": "US", "number": "(425) 555-0199", "channel": "voice"})
 
     call = recent_outbox()[0]
@@ -158,7 +164,7 @@ def test_an_unknown_region_is_refused(sudo_client):
     assert recent_outbox() == []
 
 
-def test_an_extension_is_removed_from_a_mobile_number(sudo_client, alice):
+def test_an_extension_is_removed_from_a_mobile_number(read_aloud, sudo_client, alice):
     response = sudo_client.post(
         ADD_URL, {"region": "US", "number": "+1 425 555 0199 x123", "channel": "voice"}, follow=True
     )
@@ -369,7 +375,7 @@ def test_a_pending_email_registration_is_not_a_phone_one(sudo_client, alice):
 # Alternate and office phones ----------------------------------------------------------------
 
 
-def test_an_alternate_phone_is_called(sudo_client, alice):
+def test_an_alternate_phone_is_called(read_aloud, sudo_client, alice):
     html = page(sudo_client.get(ADD_ALTERNATE_URL))
     assert "Text me a code" not in html
     sudo_client.post(ADD_ALTERNATE_URL, {"region": "GB", "number": OTHER_MOBILE})
@@ -380,7 +386,7 @@ def test_an_alternate_phone_is_called(sudo_client, alice):
     assert (method.kind, method.phone, method.channel) == ("alternate_phone", OTHER_MOBILE, "voice")
 
 
-def test_an_office_phone_keeps_its_extension(sudo_client, alice):
+def test_an_office_phone_keeps_its_extension(read_aloud, sudo_client, alice):
     sudo_client.post(
         ADD_OFFICE_URL, {"region": "US", "number": "425 555 0100", "extension": "4471"}
     )
@@ -478,7 +484,7 @@ def test_a_policy_change_while_the_code_travels_stops_the_registration(sudo_clie
 
 
 def test_changing_keeps_the_old_number_until_the_new_one_is_verified(
-    sudo_client, alice, django_capture_on_commit_callbacks
+    read_aloud, sudo_client, alice, django_capture_on_commit_callbacks
 ):
     method = add_phone(alice, MOBILE, channel="sms", is_default=True)
     html = page(sudo_client.get(change_url(method)))
@@ -511,7 +517,7 @@ def test_changing_keeps_the_old_number_until_the_new_one_is_verified(
     assert mail.outbox[-1].to == ["alice@northwind.example"]
 
 
-def test_changing_an_office_phone_can_change_only_the_extension(sudo_client, alice):
+def test_changing_an_office_phone_can_change_only_the_extension(read_aloud, sudo_client, alice):
     method = add_phone(
         alice, "+14255550100", kind=Method.Kind.OFFICE_PHONE, extension="12", channel="voice"
     )
@@ -524,7 +530,7 @@ def test_changing_an_office_phone_can_change_only_the_extension(sudo_client, ali
     assert (method.phone, method.extension) == ("+14255550100", "13")
 
 
-def test_the_same_number_can_change_from_texts_to_calls(sudo_client, alice):
+def test_the_same_number_can_change_from_texts_to_calls(read_aloud, sudo_client, alice):
     method = add_phone(alice, MOBILE, channel="sms")
     response = sudo_client.post(
         change_url(method), {"region": "GB", "number": MOBILE, "channel": "voice"}
