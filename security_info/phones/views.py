@@ -128,9 +128,9 @@ def verify(request: PortalRequest) -> HttpResponse:
             "form": form,
             "challenge": challenge,
             "send_status": challenges.send_status(
-                request, challenge, numbers.format_international(challenge.destination)
+                request, challenge, numbers.format_phone(challenge.destination)
             ),
-            "phone": numbers.format_international(challenge.destination),
+            "phone": numbers.format_phone(challenge.destination),
             "back_url": _number_form_url(challenge),
         },
     )

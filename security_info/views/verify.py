@@ -176,7 +176,7 @@ def verify(request: PortalRequest) -> HttpResponse:
             record_verification(request, option.second_factor)
             request.session.pop(SUDO_OPTION_SESSION_KEY, None)
             return redirect(next_url)
-    asked, sent, send_status = _send_progress(request, "sudo", option, option.destination)
+    asked, sent, send_status = _send_progress(request, "sudo", option, option.shown_destination)
     return render(
         request,
         "security_info/verify/sudo.html",
