@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal import crypto, delivery, ratelimits
 from portal.models import Delivery
@@ -106,7 +107,11 @@ def send(request, challenge: Challenge) -> Challenge:
         and send_state(request, previous) != FAILED  # a send that failed can be asked again
     ):
         raise SendRefused(
-            _("A code was just sent. You can ask for another in %(seconds)s seconds.")
+            ngettext(
+                "A code was just sent. You can ask for another in %(seconds)s second.",
+                "A code was just sent. You can ask for another in %(seconds)s seconds.",
+                previous.resend_in,
+            )
             % {"seconds": previous.resend_in}
         )
     # Per user and per IP, and per destination against toll fraud (SMS pumping); split by the
