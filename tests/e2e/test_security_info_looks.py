@@ -190,12 +190,19 @@ def test_send_a_new_code_stands_apart_from_the_buttons(
     page.get_by_role("button", name="Next").click()
     page.wait_for_url(base + "/security-info/phone/verify/")
     assert page.get_by_text("We just texted a 6-digit code to 07400 123456").is_visible()
-    buttons = box(page.locator(".form__actions").first)
-    resend = box(page.get_by_role("button", name="Send a new code"))
-    assert resend["y"] >= buttons["y"] + buttons["height"] + 16
+    apart(page)
     assert page.get_by_text("Didn't get a code?").is_visible()
     axe(page)
     screenshot(page, f"looks-verify-phone-{name}")
+
+    email = Method.objects.get(user=alice, kind=Method.Kind.EMAIL)
+    page.goto(base + f"/security-info/email/{email.pk}/change/")
+    page.get_by_label("Email address").fill("alice.home@example.org")
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(base + "/security-info/email/verify/")
+    apart(page)
+    axe(page)
+    screenshot(page, f"looks-verify-email-{name}")
 
 
 @pytest.mark.parametrize(("viewport", "scheme"), LOOKS[:2])
@@ -229,6 +236,7 @@ def last_code() -> str:
 def test_the_sign_in_and_sudo_verify_pages_set_send_a_new_code_apart(
     live_server, page, alice, app, axe, screenshot, settings, viewport, scheme
 ):
+    AuthenticationPolicy.objects.update(remember_browser_days=30)
     base = live_server.url
     name = look(page, viewport, scheme)
     page.goto(base + "/accounts/login/")
@@ -240,6 +248,11 @@ def test_the_sign_in_and_sudo_verify_pages_set_send_a_new_code_apart(
     page.get_by_role("button", name=re.compile("^Text a code to")).click()
     page.wait_for_url(base + "/accounts/verify/")
     apart(page)
+    # "Don't ask again" wraps beside its checkbox, never under it.
+    check = box(page.get_by_role("checkbox"))
+    label = box(page.locator("label[for=id_remember]"))
+    assert label["x"] >= check["x"] + check["width"]
+    assert label["y"] <= check["y"] + check["height"] / 2
     axe(page)
     screenshot(page, f"looks-sign-in-verify-{name}")
     page.get_by_label("Code").fill(last_code())
