@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal import crypto, delivery, ratelimits
 from portal.models import Delivery
@@ -115,7 +116,11 @@ def send(request, challenge: Challenge) -> Challenge:
         and not calls.ended(previous.call_id)  # nor a call that ended without approval
     ):
         raise SendRefused(
-            _("A code was just sent. You can ask for another in %(seconds)s seconds.")
+            ngettext(
+                "A code was just sent. You can ask for another in %(seconds)s second.",
+                "A code was just sent. You can ask for another in %(seconds)s seconds.",
+                previous.resend_in,
+            )
             % {"seconds": previous.resend_in}
         )
     if challenge.channel in {SMS, VOICE} and (

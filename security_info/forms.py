@@ -3,6 +3,8 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.widgets import ChoiceList
+
 
 class CodeForm(forms.Form):
     """A one-time code: six digits, spaces allowed (people copy "123 456")."""
@@ -30,8 +32,8 @@ class OptionForm(forms.Form):
     """Pick one of the offered sign-in options (the value is "<method id>:<channel>")."""
 
     option = forms.ChoiceField(
-        label=_("Method"),
-        widget=forms.RadioSelect,
+        label=_("Which method do you want to use to sign in?"),
+        widget=ChoiceList,
         error_messages={
             "required": _("Choose one of the listed methods."),
             "invalid_choice": _("Choose one of the listed methods."),

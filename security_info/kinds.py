@@ -9,15 +9,19 @@ the installed kinds; nothing outside a kind's own package asks which kind someth
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, cast
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -31,12 +35,19 @@ if TYPE_CHECKING:
 
 
 class Action(NamedTuple):
-    """A link on a method's row: "Change", "Delete"… `hidden` finishes the label for screen
-    readers ("Delete" → "Delete Phone +44 7700 900123")."""
+    """A link on a method's row: "Change", "Delete"… `name` is what it says to a screen reader,
+    the label with what it acts on, each said once ("Delete phone 07700 900123"); see
+    `action`."""
 
     label: str | Promise
     url: str
-    hidden: str | Promise = ""
+    name: str = ""
+
+
+def action(label: str | Promise, url: str, target: str | Promise) -> Action:
+    """An action on `target`, the row's thing as a sentence names it ("security questions",
+    "phone 07700 900123")."""
+    return Action(label, url, _("%(action)s %(target)s") % {"action": label, "target": target})
 
 
 @dataclass
@@ -58,6 +69,18 @@ class Row:
     @property
     def show_dates(self) -> bool:
         return self.added is not None
+
+    @property
+    def used_text(self) -> str:
+        """When it was last used, as people say it: "just now", "5 minutes ago", a date."""
+        if self.used is None:
+            return _("never used")
+        elapsed = timezone.now() - self.used
+        if elapsed < timedelta(minutes=1):
+            return _("last used just now")
+        if elapsed < timedelta(days=7):
+            return _("last used %(time)s ago") % {"time": timesince(self.used, depth=1)}
+        return _("last used %(date)s") % {"date": date_format(localtime(self.used), "DATE_FORMAT")}
 
 
 class AppCodeProof(Protocol):
@@ -119,6 +142,8 @@ class Kind:
 
     key: ClassVar[str]
     label: ClassVar[Promise]
+    # The kind as a sentence names it, for actions' accessible names ("Delete phone …").
+    noun: ClassVar[Promise]
     description: ClassVar[Promise]
     policy_flag: ClassVar[str] = ""  # the AuthenticationPolicy field that allows adding it
     add_url_name: ClassVar[str] = ""  # empty: people cannot add it themselves
@@ -209,22 +234,23 @@ class MethodKindBase(Kind):
         deleted, _by_model = Method.objects.filter(user=user, kind=self.key).delete()
         return deleted
 
+    def detail(self, method: Method) -> str:
+        """What the owner recognizes it by, as they read it: a number in their region's format
+        (see `security_info.phones.numbers.format_phone`), an address, a name."""
+        return method.detail
+
     def row(self, method: Method) -> Row:
+        detail = self.detail(method)
+        target = _("%(kind)s %(detail)s") % {"kind": self.noun, "detail": detail}
         actions = []
         if self.change_url_name:
-            actions.append(
-                Action(
-                    self.change_label,
-                    reverse(self.change_url_name, args=[method.pk]),
-                    method.detail,
-                )
-            )
-        actions.append(
-            Action(_("Delete"), reverse("security_info:delete", args=[method.pk]), method.detail)
-        )
+            change_url = reverse(self.change_url_name, args=[method.pk])
+            actions.append(action(self.change_label, change_url, target))
+        delete_url = reverse("security_info:delete", args=[method.pk])
+        actions.append(action(_("Delete"), delete_url, target))
         return Row(
             kind=method.get_kind_display(),
-            detail=method.detail,
+            detail=detail,
             actions=actions,
             is_default=method.is_default,
             added=method.created_at,
@@ -262,6 +288,10 @@ class MethodKindBase(Kind):
     def masked_destination(self, method: Method) -> str:
         """The destination for someone who has only proved a password."""
         return self.destination(method)
+
+    def shown_destination(self, method: Method) -> str:
+        """The destination as its owner reads it (a number in their region's format)."""
+        return self.detail(method)
 
     def option_label(self, option: "SignInOption", *, reveal: bool) -> str:
         raise NotImplementedError
@@ -330,6 +360,10 @@ class SignInOption:
     @property
     def masked_destination(self) -> str:
         return self.kind.masked_destination(self.method)
+
+    @property
+    def shown_destination(self) -> str:
+        return self.kind.shown_destination(self.method)
 
     @property
     def sends_code(self) -> bool:

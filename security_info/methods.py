@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from organizations.policies import authentication_policy
 from portal.authentication import STRONG_FIRST_FACTORS, first_factor
@@ -172,8 +173,10 @@ def can_add(user: "User", key: str) -> str:
     if isinstance(kind, MethodKindBase):
         count = Method.objects.filter(user=user, kind=key).count()
         if count >= kind.max_count:
-            return _(
-                "You already have the most of this method you can (%(max)s). Delete one first."
+            return ngettext(
+                "You can have only %(max)s of this method, and you have it. Delete it first.",
+                "You can have only %(max)s of this method, and you have them all. Delete one first.",
+                kind.max_count,
             ) % {"max": kind.max_count}
     return ""
 

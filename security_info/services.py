@@ -39,7 +39,11 @@ def add_method(request: HttpRequest, user, *, kind: str, **fields) -> Method:
         if request.session.pop(MUST_REGISTER_SESSION_KEY, None):
             request.session[SETUP_DONE_SESSION_KEY] = True
     record_security_event(
-        request, user, SecurityEvent.Kind.METHOD_ADDED, method=_label(method), detail=method.detail
+        request,
+        user,
+        SecurityEvent.Kind.METHOD_ADDED,
+        method=_label(method),
+        detail=kind_of(method).detail(method),
     )
     method.refresh_from_db(fields=["is_default"])
     return method
@@ -55,7 +59,7 @@ def change_method(request: HttpRequest, method: Method, **fields) -> Method:
         method.user,
         SecurityEvent.Kind.METHOD_CHANGED,
         method=_label(method),
-        detail=method.detail,
+        detail=kind_of(method).detail(method),
     )
     return method
 
@@ -85,7 +89,7 @@ def delete_method(request: HttpRequest, method: Method) -> None:
         user,
         SecurityEvent.Kind.METHOD_DELETED,
         method=_label(method),
-        detail=method.detail,
+        detail=kind_of(method).detail(method),
     )
 
 
@@ -101,7 +105,7 @@ def set_default(request: HttpRequest, user, option: SignInOption) -> None:
         SecurityEvent.Kind.DEFAULT_CHANGED,
         method=_label(option.method),
         channel=Method.Channel(option.channel).label if option.channel else None,
-        detail=option.method.detail,
+        detail=option.kind.detail(option.method),
     )
 
 

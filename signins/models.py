@@ -168,7 +168,14 @@ class SecurityEvent(models.Model):
                 "%(count)s app password deleted", "%(count)s app passwords deleted", params["count"]
             ) % {"count": params["count"]}
         if self.kind == self.Kind.SIGN_IN_LOCKED and "failures" in params:
-            return gettext("%(failures)s wrong codes in a row") % params
+            return (
+                ngettext(
+                    "%(failures)s wrong code in a row",
+                    "%(failures)s wrong codes in a row",
+                    params["failures"],
+                )
+                % params
+            )
         if self.kind == self.Kind.METHODS_RESET and "cleared" in params:
             if not params["cleared"]:
                 return gettext("nothing to delete")

@@ -3,7 +3,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from security_info.app_passwords.passwords import LABEL, MAX_APP_PASSWORDS
-from security_info.kinds import Action, Kind, Row
+from security_info.kinds import Kind, Row, action
 from security_info.models import AppPassword
 
 
@@ -12,6 +12,7 @@ class AppPasswords(Kind):
 
     key = "app_password"
     label = LABEL
+    noun = gettext_lazy("app password")
     description = gettext_lazy("A password for an older app that cannot ask for a second factor.")
     policy_flag = "allow_app_passwords"
     add_url_name = "security_info:add_app_password"
@@ -26,10 +27,10 @@ class AppPasswords(Kind):
                 kind=self.label,
                 detail=app_password.name,
                 actions=[
-                    Action(
+                    action(
                         _("Delete"),
                         reverse("security_info:delete_app_password", args=[app_password.pk]),
-                        app_password.name,
+                        _("%(kind)s %(detail)s") % {"kind": self.noun, "detail": app_password.name},
                     )
                 ],
                 added=app_password.created_at,

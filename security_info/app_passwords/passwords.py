@@ -13,8 +13,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from portal import crypto
 from security_info.models import AppPassword
@@ -56,9 +55,11 @@ def get_app_password_for_user(user, pk) -> AppPassword:
 def limit_reached(user) -> str:
     """Return why the user cannot have another app password, or "" when they can."""
     if AppPassword.objects.filter(user=user).count() >= MAX_APP_PASSWORDS:
-        return _("You have %(max)s app passwords, the most you can have. Delete one first.") % {
-            "max": MAX_APP_PASSWORDS
-        }
+        return ngettext(
+            "You have %(max)s app password, the most you can have. Delete it first.",
+            "You have %(max)s app passwords, the most you can have. Delete one first.",
+            MAX_APP_PASSWORDS,
+        ) % {"max": MAX_APP_PASSWORDS}
     return ""
 
 

@@ -15,6 +15,7 @@ class Authenticator(MethodKindBase):
     key = Method.Kind.AUTHENTICATOR
     icon = "smartphone"
     label = gettext_lazy("Authenticator app")
+    noun = gettext_lazy("authenticator app")
     description = gettext_lazy(
         "Enter a code from an app such as Microsoft or Google Authenticator."
     )

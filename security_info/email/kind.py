@@ -15,6 +15,7 @@ class Email(SentCodeKind):
     key = Method.Kind.EMAIL
     icon = "mail"
     label = gettext_lazy("Email")
+    noun = gettext_lazy("email")
     description = gettext_lazy("Get a code at a personal email address, to reset your password.")
     policy_flag = "allow_email"
     add_url_name = "security_info:add_email"

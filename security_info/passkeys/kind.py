@@ -22,6 +22,7 @@ class Passkey(MethodKindBase):
     key = Method.Kind.PASSKEY
     icon = "key"
     label = gettext_lazy("Passkey or security key")
+    noun = gettext_lazy("passkey")
     description = gettext_lazy("Sign in with your face, fingerprint, PIN or a security key.")
     policy_flag = "allow_passkeys"
     add_url_name = "security_info:add_passkey"

@@ -116,7 +116,7 @@ def register(request: PortalRequest) -> JsonResponse:
         return _error(str(e))
     except IntegrityError:  # the credential id is taken: this key is registered already
         return _error(_("This passkey is already registered. Use it, or add a different one."))
-    messages.success(request, _("Passkey added."))
+    # No "Passkey added" message: the page it leads to says so in its heading.
     url = reverse("security_info:rename_passkey", args=[method.pk])
     return JsonResponse({"location": f"{url}?added=1"})
 

@@ -119,7 +119,14 @@ def _length_errors(password: str, policy) -> list[str]:
             % {"count": policy.min_length}
         ]
     if len(password) > policy.max_length:
-        return [_("Use at most %(count)d characters.") % {"count": policy.max_length}]
+        return [
+            ngettext(
+                "Use at most %(count)d character.",
+                "Use at most %(count)d characters.",
+                policy.max_length,
+            )
+            % {"count": policy.max_length}
+        ]
     return []
 
 

@@ -48,6 +48,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from organizations.policies import (
     home_organization,
@@ -285,7 +286,11 @@ def _send_code(request, state: ResetState, option: ResetOption) -> None:
     if time.time() < state.sent_at + challenges.RESEND_AFTER:
         seconds = max(0, int(state.sent_at + challenges.RESEND_AFTER - time.time()))
         raise SendRefused(
-            _("A code was just sent. You can ask for another in %(seconds)s seconds.")
+            ngettext(
+                "A code was just sent. You can ask for another in %(seconds)s second.",
+                "A code was just sent. You can ask for another in %(seconds)s seconds.",
+                seconds,
+            )
             % {"seconds": seconds}
         )
     # Tighter than the per-account and per-number limits of challenges.send(), so this one is

@@ -3,6 +3,7 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.widgets import ChoiceList
 from security_info.models import Method
 from security_info.phones import numbers
 from security_info.phones.numbers import Line
@@ -57,7 +58,15 @@ class PhoneForm(forms.Form):
         max_length=MAX_EXTENSION + 10,  # room for spaces; the digits are checked below
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-    channel = forms.ChoiceField(label=_("How should we send the code?"), widget=forms.RadioSelect)
+    channel = forms.ChoiceField(
+        label=_("How should we send the code?"),
+        widget=ChoiceList(
+            hints={
+                Method.Channel.SMS: _("A text message with a 6-digit code."),
+                Method.Channel.VOICE: _("An automated call that reads you a 6-digit code."),
+            }
+        ),
+    )
 
     def __init__(self, kind, channels: list[str], *args, current: Method | None = None, **kwargs):
         super().__init__(*args, **kwargs)

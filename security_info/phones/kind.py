@@ -19,6 +19,7 @@ from security_info.kinds import (
     prompt_html,
 )
 from security_info.models import Method
+from security_info.phones.numbers import format_phone
 
 Channel = Method.Channel
 
@@ -94,17 +95,20 @@ class Phone(SentCodeKind):
     def destination(self, method: Method) -> str:
         return method.phone
 
+    def detail(self, method: Method) -> str:
+        return format_phone(method.phone, method.extension)
+
     def masked_destination(self, method: Method) -> str:
         return mask_phone(method.phone)
 
     def option_label(self, option: SignInOption, *, reveal: bool) -> str:
-        phone = option.method.detail if reveal else mask_phone(option.method.phone)
+        phone = self.detail(option.method) if reveal else mask_phone(option.method.phone)
         if option.channel == Channel.SMS:
             return _("Text a code to %(phone)s") % {"phone": phone}
         return _("Call %(phone)s") % {"phone": phone}
 
     def prompt(self, option: SignInOption, *, sent: bool, reveal: bool):
-        to = option.destination if reveal else option.masked_destination
+        to = option.shown_destination if reveal else option.masked_destination
         if option.channel == Channel.SMS:
             message = (
                 _("We texted a code to %(to)s. Enter it below.")
@@ -132,6 +136,7 @@ class Phone(SentCodeKind):
 class MobilePhone(Phone):
     key = Method.Kind.MOBILE_PHONE
     label = gettext_lazy("Phone")
+    noun = gettext_lazy("phone")
     description = gettext_lazy("Get a code by text message or phone call.")
     policy_flag = "allow_sms"  # or allow_voice; see is_allowed()
     add_url_name = "security_info:add_mobile_phone"
@@ -192,6 +197,7 @@ class MobilePhone(Phone):
 class AlternatePhone(Phone):
     key = Method.Kind.ALTERNATE_PHONE
     label = gettext_lazy("Alternate phone")
+    noun = gettext_lazy("alternate phone")
     description = gettext_lazy("Get a phone call on a second number.")
     policy_flag = "allow_alternate_phone"
     add_url_name = "security_info:add_alternate_phone"
@@ -208,6 +214,7 @@ class AlternatePhone(Phone):
 class OfficePhone(Phone):
     key = Method.Kind.OFFICE_PHONE
     label = gettext_lazy("Office phone")
+    noun = gettext_lazy("office phone")
     description = gettext_lazy("Get a phone call at your desk, extension included.")
     policy_flag = "allow_office_phone"
     add_url_name = "security_info:add_office_phone"

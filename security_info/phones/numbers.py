@@ -15,8 +15,11 @@ from functools import cache
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 FALLBACK_REGION = "US"
 
@@ -88,6 +91,46 @@ def parse(text: str, region: str) -> PhoneNumber:
     )
 
 
+def format_phone(e164: str, extension: str = "") -> str:
+    """Return a stored number as the reader would write it: "07700 900123" for someone in the
+    number's own country, "+44 7700 900123" for anyone else (see `current_region`).
+
+    Every page, prompt and email that shows a person a number uses this.
+    """
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        shown = e164
+    else:
+        region = current_region()
+        # A number the data does not know (a new range, a drama number) has its country code.
+        home = phonenumbers.region_code_for_number(
+            number
+        ) or phonenumbers.region_code_for_country_code(number.country_code or 0)
+        at_home = region is not None and region == home
+        shown = phonenumbers.format_number(
+            number,
+            phonenumbers.PhoneNumberFormat.NATIONAL
+            if at_home
+            else phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+        )
+    if extension:
+        return _("%(number)s ext. %(extension)s") % {"number": shown, "extension": extension}
+    return shown
+
+
+def current_region() -> str | None:
+    """Return the region of whoever the page or email is for, from the active time zone (the
+    user's own, else the site's TIME_ZONE), or None where that names no country ("UTC").
+
+    The time zone is the one thing the portal records about where a person is; the language
+    ("en", "es") names no country, and directory phones say where the office is.
+    """
+    zone = timezone.get_current_timezone_name()
+    region = get_global("zone_territories").get(zone)
+    return region if region in phonenumbers.SUPPORTED_REGIONS else None
+
+
 def format_international(e164: str) -> str:
     try:
         number = phonenumbers.parse(e164, None)
@@ -119,12 +162,13 @@ def region_of(text: str) -> str | None:
 
 
 def default_region(user) -> str:
-    """Guess where the user is: from their directory phones, else the United States."""
+    """Guess where the user is: from their directory phones, else their time zone, else the
+    United States."""
     for directory_phone in (user.mobile_phone, user.business_phone):
         region = directory_phone and region_of(directory_phone)
         if region:
             return region
-    return FALLBACK_REGION
+    return current_region() or FALLBACK_REGION
 
 
 def region_choices() -> list[tuple[str, str]]:

@@ -126,7 +126,7 @@ def verify(request: PortalRequest) -> HttpResponse:
             return redirect(_number_form_url(challenge))
         else:
             return _register(request, challenge)
-    phone = numbers.format_international(challenge.destination)
+    phone = numbers.format_phone(challenge.destination)
     return render(
         request,
         "security_info/phones/verify.html",

@@ -2,7 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from security_info.kinds import Action, Kind, Row
+from security_info.kinds import Kind, Row, action
 from security_info.models import RecoveryCode
 from security_info.recovery_codes.codes import LOW
 
@@ -12,6 +12,7 @@ class RecoveryCodes(Kind):
 
     key = "recovery_codes"
     label = gettext_lazy("Recovery codes")
+    noun = gettext_lazy("recovery codes")
     description = gettext_lazy(
         "Single-use codes to print or save, for when nothing else is at hand."
     )
@@ -25,7 +26,7 @@ class RecoveryCodes(Kind):
         if not left:
             return []
         detail = ngettext("%(count)s code left", "%(count)s codes left", left) % {"count": left}
-        manage = Action(_("Manage"), reverse("security_info:recovery_codes"), _("recovery codes"))
+        manage = action(_("Manage"), reverse("security_info:recovery_codes"), self.noun)
         notice = (
             _("You are running out of recovery codes. Create new ones before you need them.")
             if left <= LOW

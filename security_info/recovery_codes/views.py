@@ -29,6 +29,7 @@ from security_info.stages import SecondFactorStage
 from signins.models import SignInEvent
 
 CODES_SESSION_KEY = "security_info.new_recovery_codes"
+REPLACED_SESSION_KEY = "security_info.recovery_codes_replaced"  # the new codes replaced unused ones
 SECOND_FACTOR = "recovery_code"  # how the sign-in log names it
 
 
@@ -51,7 +52,9 @@ def _refusal(request) -> HttpResponse | None:
 @sudo_required
 def index(request: PortalRequest) -> HttpResponse:
     """Show how many codes are left, with a button to create new ones."""
-    request.session.pop(CODES_SESSION_KEY, None)  # leaving the result page forgets them
+    # Leaving the result page forgets them.
+    request.session.pop(CODES_SESSION_KEY, None)
+    request.session.pop(REPLACED_SESSION_KEY, None)
     refusal = _refusal(request)
     if refusal:
         return refusal
@@ -70,6 +73,8 @@ def generate(request: PortalRequest) -> HttpResponse:
     refusal = _refusal(request)
     if refusal:
         return refusal
+    # Only someone who had codes left is told that those stopped working.
+    request.session[REPLACED_SESSION_KEY] = recovery_codes.remaining(request.user) > 0
     codes = recovery_codes.generate(request, request.user)
     request.session[CODES_SESSION_KEY] = crypto.encrypt("\n".join(codes))
     return redirect("security_info:show_recovery_codes")
@@ -86,7 +91,11 @@ def show(request: PortalRequest) -> HttpResponse:
     return render(
         request,
         "security_info/recovery_codes/show.html",
-        {"codes": codes, "codes_text": "\n".join(codes)},
+        {
+            "codes": codes,
+            "codes_text": "\n".join(codes),
+            "replaced": request.session.get(REPLACED_SESSION_KEY, False),
+        },
     )
 
 
@@ -115,6 +124,7 @@ def download(request: PortalRequest) -> HttpResponse:
 def saved(request: PortalRequest) -> HttpResponse:
     """The user saved the codes: forget them for good."""
     request.session.pop(CODES_SESSION_KEY, None)
+    request.session.pop(REPLACED_SESSION_KEY, None)
     messages.success(request, _("Recovery codes saved. Keep them somewhere safe."))
     return redirect("security_info:index")
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from portal import crypto, ratelimits
-from security_info.kinds import Action, Kind, ResetOption, Row
+from security_info.kinds import Kind, ResetOption, Row, action
 from security_info.models import SecurityAnswer, SecurityQuestion
 from security_info.security_questions import answers
 from signins.services import side_key
@@ -16,6 +16,7 @@ class SecurityQuestions(Kind):
 
     key = "security_questions"
     label = answers.LABEL
+    noun = gettext_lazy("security questions")
     description = gettext_lazy("Answer questions only you know, to reset your password.")
     policy_flag = "allow_security_questions"
     add_url_name = "security_info:add_security_questions"
@@ -29,9 +30,7 @@ class SecurityQuestions(Kind):
         detail = ngettext("%(count)s question answered", "%(count)s questions answered", count) % {
             "count": count
         }
-        delete = Action(
-            _("Delete"), reverse("security_info:delete_security_questions"), _("security questions")
-        )
+        delete = action(_("Delete"), reverse("security_info:delete_security_questions"), self.noun)
         return [Row(kind=self.label, detail=detail, actions=[delete])]
 
     def reset_options(self) -> tuple[ResetOption, ...]:

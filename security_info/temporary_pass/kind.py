@@ -4,7 +4,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from security_info.kinds import Action, Kind, Row
+from security_info.kinds import Kind, Row, action
 from security_info.models import TemporaryAccessPass
 
 
@@ -14,6 +14,7 @@ class TemporaryPass(Kind):
 
     key = "temporary_pass"
     label = gettext_lazy("Temporary Access Pass")
+    noun = gettext_lazy("Temporary Access Pass")
     description = gettext_lazy("A pass from your admin, to sign in and set up your methods.")
     sign_in_fallback = ("sign_in:temporary_pass", gettext_lazy("Use a Temporary Access Pass"))
 
@@ -22,9 +23,7 @@ class TemporaryPass(Kind):
         if temporary_pass is None:
             return []
         expires = date_format(localtime(temporary_pass.expires_at), "DATETIME_FORMAT")
-        delete = Action(
-            _("Delete"), reverse("security_info:delete_temporary_pass"), _("Temporary Access Pass")
-        )
+        delete = action(_("Delete"), reverse("security_info:delete_temporary_pass"), self.noun)
         notice = (
             _(
                 "You have no sign-in method yet, only a Temporary Access Pass that expires. Add a method now."

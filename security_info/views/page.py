@@ -1,12 +1,14 @@
 """The Security info page, deleting a method, choosing the default, and "Keep your account
 secure" (registering a first method when the policy requires one)."""
 
+from babel.lists import format_list
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -15,7 +17,7 @@ from portal.http import PortalRequest
 from portal.sudo import sudo_required
 from security_info.apps import MUST_REGISTER_SESSION_KEY, SETUP_DONE_SESSION_KEY
 from security_info.forms import OptionForm
-from security_info.kinds import Action, Row
+from security_info.kinds import Action, Row, action
 from security_info.methods import (
     KINDS,
     addable,
@@ -54,6 +56,7 @@ def index(request: PortalRequest) -> HttpResponse:
     notices = [row.notice for row in rows if row.notice]
     notices += [notice for notice in [default_notice(methods, policy, default)] if notice]
     counts = {key: KINDS[key].count(kind_rows) for key, kind_rows in rows_by_kind.items()}
+    offered = addable(request, policy, counts)
     return render(
         request,
         "security_info/index.html",
@@ -64,7 +67,12 @@ def index(request: PortalRequest) -> HttpResponse:
             "no_default_allowed": default is None and any(m.is_default for m in methods),
             "can_pick_default": len(options) > 1 and not policy.system_preferred,
             "system_preferred": policy.system_preferred,
-            "addable": addable(request, policy, counts),
+            "addable": [row["type"] for row in offered if not row["full"]],
+            # Kinds at their limit, named once in a quiet line rather than each refused.
+            "set_up": format_list(
+                [str(row["type"].label) for row in offered if row["full"]],
+                locale=to_locale(get_language() or "en"),
+            ),
         },
     )
 
@@ -102,9 +110,8 @@ def password_row(user) -> Row:
         if changed_at
         else ""
     )
-    return Row(
-        kind=_("Password"), detail=detail, actions=[Action(_("Change"), reverse("password:change"))]
-    )
+    change = action(_("Change"), reverse("password:change"), _("password"))
+    return Row(kind=_("Password"), detail=detail, actions=[change])
 
 
 def explain_undeletable(rows: list[Row], methods, policy) -> None:
@@ -117,10 +124,8 @@ def explain_undeletable(rows: list[Row], methods, policy) -> None:
             continue
         delete_url = reverse("security_info:delete", args=[method.pk])
         row.actions = [
-            Action(_("Why can't I delete it?"), action.url, action.hidden)
-            if action.url == delete_url
-            else action
-            for action in row.actions
+            Action(_("Why can't I delete it?"), link.url) if link.url == delete_url else link
+            for link in row.actions
         ]
 
 
@@ -137,8 +142,14 @@ def delete(request: PortalRequest, pk) -> HttpResponse:
             return redirect("security_info:index")
         messages.success(request, _("%(method)s deleted.") % {"method": method.get_kind_display()})
         return redirect("security_info:index")
+    kind = kind_of(method)
     blocked = why_undeletable(method, user_methods(request), authentication_policy(request.user))
-    context = {"method": method, "notes": kind_of(method).delete_notes, "blocked": blocked}
+    context = {
+        "method": method,
+        "detail": kind.detail(method),
+        "notes": kind.delete_notes,
+        "blocked": blocked,
+    }
     return render(request, "security_info/delete.html", context)
 
 

@@ -197,7 +197,7 @@ def verify(request: PortalRequest) -> HttpResponse:
         record_verification(request, option.second_factor)
         request.session.pop(SUDO_OPTION_SESSION_KEY, None)
         return redirect(next_url)
-    progress = _send_progress(request, "sudo", option, option.destination)
+    progress = _send_progress(request, "sudo", option, option.shown_destination)
     form = CodeForm(None if progress.get("approval") else request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -91,7 +91,7 @@ def test_a_user_adds_a_phone_and_signs_in_with_a_text(live_server, page, megan, 
     page.get_by_label("Code").fill(code)
     page.get_by_role("button", name="Next").click()
     page.wait_for_url(base + "/security-info/")
-    assert page.get_by_text("+447400123456").first.is_visible()
+    assert page.get_by_text("+44 7400 123456").first.is_visible()
 
     page.locator(".user-menu summary").click()
     page.get_by_role("button", name="Sign out").click()

@@ -77,7 +77,7 @@ def test_each_option_is_labelled_and_prompted_by_its_kind(alice):
     assert labels["passkey"][0] == "Passkey or security key (Laptop)"
     assert labels["authenticator"][0] == "Authenticator app – code (Phone app)"
     assert labels["mobile_phone:sms"][:2] == (
-        "Text a code to +447700900123",
+        "Text a code to +44 7700 900123",
         "Text a code to +44 ••••••••23",
     )
     assert labels["mobile_phone:voice"][1] == "Call +44 ••••••••23"

@@ -128,6 +128,12 @@ def test_detail_is_worded_in_the_language_active_when_it_is_read(request_by, ali
         assert event.detail == f"{german('Phone')}: {NUMBER}"
 
 
+@pytest.mark.parametrize(("failures", "said"), [(1, "1 wrong code"), (5, "5 wrong codes")])
+def test_a_count_agrees_with_its_number(request_by, alice, failures, said):
+    event = record(request_by(alice), alice, Kind.SIGN_IN_LOCKED, failures=failures)
+    assert event.detail == f"{said} in a row"
+
+
 def test_detail_asks_for_the_translation_at_reading_time(request_by, alice, monkeypatch):
     event = record(request_by(alice), alice, Kind.METHOD_ADDED, method=PHONE, detail=NUMBER)
     asked = []

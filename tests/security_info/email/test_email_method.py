@@ -207,7 +207,7 @@ def test_a_second_email_method_cannot_be_added(sudo_client, alice):
     add_email(alice)
     response = sudo_client.get(ADD_URL, follow=True)
     assert response.redirect_chain[-1][0] == "/security-info/"
-    assert "You already have the most of this method" in response.content.decode()
+    assert "You can have only 1 of this method, and you have it." in response.content.decode()
 
 
 def test_changing_keeps_the_old_address_until_the_new_one_is_verified(

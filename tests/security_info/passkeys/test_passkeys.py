@@ -98,7 +98,9 @@ def test_it_adds_a_passkey_under_a_default_name(
 def test_after_adding_the_user_can_change_the_default_name(sudo_client, alice):
     location = register(sudo_client, SoftKey()).json()["location"]
     page = sudo_client.get(location).content.decode()
-    assert "Passkey added" in page
+    # Said once, as the heading, not again in a message above it.
+    assert page.count("Passkey added") == 2  # the title and the heading
+    assert '<h1 class="page-title">Passkey added</h1>' in page
     assert 'value="Passkey 1"' in page
     response = sudo_client.post(location, {"name": "  Work   laptop "})
     assert response["Location"] == "/security-info/"

@@ -119,6 +119,17 @@ def test_creating_codes_again_replaces_the_old_ones(sudo_client, alice):
     assert crypto.digest(first[0].replace("-", ""), "recovery_code") not in digests
 
 
+def test_only_codes_that_replace_unused_ones_say_the_old_ones_stopped_working(sudo_client, alice):
+    stopped = "Your old codes no longer work."
+    generate(sudo_client)
+    assert stopped not in sudo_client.get(SHOW).content.decode()  # her first codes
+    generate(sudo_client)
+    assert stopped in sudo_client.get(SHOW).content.decode()
+    RecoveryCode.objects.filter(user=alice).update(used_at=timezone.now())
+    generate(sudo_client)  # every old code was used: nothing stopped working
+    assert stopped not in sudo_client.get(SHOW).content.decode()
+
+
 def test_the_page_says_how_many_codes_are_left(sudo_client, alice):
     give_codes(alice, "abcdefghjk", "bcdefghjkm", "cdefghjkmn", "defghjkmnp")
     RecoveryCode.objects.filter(digest=crypto.digest("defghjkmnp", "recovery_code")).update(
