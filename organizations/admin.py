@@ -67,6 +67,20 @@ class AuthenticationPolicyInline(admin.StackedInline):
             {"fields": ["security_questions_required", "reset_gates", "reset_security_questions"]},
         ),
         (
+            _("Registration"),
+            {
+                "description": _(
+                    "Asked right after signing in, in the “Keep your account secure” steps, "
+                    "while self-service password reset is on."
+                ),
+                "fields": [
+                    "reset_registration_required",
+                    "reset_registration_skip_days",
+                    "reconfirm_days",
+                ],
+            },
+        ),
+        (
             _("Temporary Access Pass"),
             {"fields": ["temporary_pass_minutes", "temporary_pass_one_time"]},
         ),

@@ -12,7 +12,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.conf import settings
 from django.http import HttpRequest
+from django.shortcuts import resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
@@ -38,6 +41,8 @@ class Interrupt:
 # Signing out, the health check, and the API (it authenticates each call itself and never
 # uses the session) stay reachable whatever is pending.
 ALWAYS_ALLOWED = ("account_logout", "health", "portal:dismiss_browser_notice", "api:")
+# Where the sign-in was going when interrupts came due: where an interrupt's last page leads.
+CONTINUE_SESSION_KEY = "portal.interrupted_url"
 
 
 @cache
@@ -61,3 +66,14 @@ def pending_interrupt(request: HttpRequest, view_name: str) -> Interrupt | None:
             return None
         return interrupt
     return None
+
+
+def continue_url(request: HttpRequest) -> str:
+    """Return where the person was going when the interrupts came due (a page of this site),
+    else the page a sign-in leads to."""
+    url = request.session.get(CONTINUE_SESSION_KEY) or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return resolve_url(settings.LOGIN_REDIRECT_URL)

@@ -35,6 +35,8 @@ def add_organization(admin_client, **sessions):
         "reset_gates": "1",
         "reset_security_questions": "3",
         "temporary_pass_minutes": "60",
+        "reset_registration_skip_days": "14",
+        "reconfirm_days": "180",
         **sessions,
     }
     fields |= {f"authentication_policy-0-{name}": value for name, value in policy.items()}

@@ -187,6 +187,8 @@ def test_the_policy_can_be_set_when_making_the_organization(admin_client, db):
         reset_gates="1",
         reset_security_questions="3",
         temporary_pass_minutes="30",
+        reset_registration_skip_days="14",
+        reconfirm_days="180",
     )
     assert (policy.temporary_pass_minutes, policy.allow_recovery_codes) == (30, False)
 
