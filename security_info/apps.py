@@ -41,14 +41,16 @@ class SecurityInfoConfig(AppConfig):
     portal_interrupts = (
         # "Keep your account secure": methods that multi-factor sign-in or password reset
         # needs and the person lacks (security_info.registration says when). The add flows
-        # stay open; Security info's own page sends back to the wizard meanwhile, so every
-        # flow that ends there (added, cancelled, refused) comes back to the next step.
+        # stay open, in the wizard's layout; Security info's own page sends back to the wizard
+        # meanwhile, so every flow that ends there (added, cancelled, refused) comes back to
+        # the next step.
         Interrupt(
             session_key=MUST_REGISTER_SESSION_KEY,
             url_name="security_info:setup",
             allowed=("security_info:",),
             due="security_info.registration.registration_due",
             order=20,
+            layout="security_info/setup/layout.html",
         ),
         # Every so many days: "Is your security info still right?" (Security info stays open
         # to change it).

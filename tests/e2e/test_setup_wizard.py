@@ -73,7 +73,9 @@ def test_a_new_user_registers_two_methods_step_by_step(live_server, page, megan,
 
     page.get_by_role("link", name="Authenticator app").click()
     page.wait_for_url(base + "/security-info/authenticator/add/")
+    assert page.locator("#portal-nav").count() == 0  # the wizard's layout, still
     page.get_by_text("Can't scan the QR code?").click()
+    check_everywhere(page, axe, screenshot, "wizard-add-authenticator")
     secret = page.locator("code.secret").first.inner_text()
     page.get_by_label("Name").fill("My phone")
     page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())

@@ -71,6 +71,18 @@ def test_a_user_without_a_method_must_register_one_first(client, alice):
     assert "Not now" not in page  # what multi-factor sign-in needs cannot wait
 
 
+def test_the_add_pages_take_the_wizards_layout_while_it_is_under_way(client, alice):
+    sign_in(client, alice)
+    page = text(client.get("/security-info/authenticator/add/"))
+    assert 'id="portal-nav"' not in page
+    assert '<p class="wizard-progress">Keep your account secure</p>' in page
+    add_authenticator_app(client)
+    client.post("/security-info/setup/done/")
+    page = text(client.get("/security-info/security-questions/add/"))
+    assert 'id="portal-nav"' in page
+    assert "wizard-progress" not in page
+
+
 def test_the_wizard_recommends_the_most_secure_allowed_method(client, alice, northwind):
     AuthenticationPolicy.objects.create(organization=northwind, allow_passkeys=False)
     sign_in(client, alice)
