@@ -1,4 +1,6 @@
-"""The session limits on an organization's page in the admin."""
+"""The session limits and registration rules on an organization's page in the admin."""
+
+import pytest
 
 from organizations.models import AuthenticationPolicy
 
@@ -68,3 +70,38 @@ def test_limits_that_do_not_nest_are_refused(admin_client, db):
     assert response.status_code == 200
     assert "Make this shorter than the session lifetime" in response.content.decode()
     assert not AuthenticationPolicy.objects.exists()
+
+
+def test_an_admin_sets_the_registration_rules(admin_client, db):
+    response = add_organization(
+        admin_client,
+        reset_registration_required="on",
+        reset_registration_skip_days="0",
+        reconfirm_days="365",
+    )
+    assert response.status_code == 302
+    policy = AuthenticationPolicy.objects.get(organization__slug="contoso")
+    assert (
+        policy.reset_registration_required,
+        policy.reset_registration_skip_days,
+        policy.reconfirm_days,
+    ) == (True, 0, 365)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("reconfirm_days", "731"), ("reset_registration_skip_days", "31")]
+)
+def test_registration_days_out_of_range_are_refused(admin_client, db, field, value):
+    response = add_organization(admin_client, **{field: value})
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to" in response.content.decode()
+    assert not AuthenticationPolicy.objects.filter(organization__slug="contoso").exists()
+
+
+def test_the_policy_admin_shows_the_registration_fieldset(admin_client, northwind):
+    AuthenticationPolicy.objects.create(organization=northwind)
+    html = admin_client.get(
+        f"/admin/organizations/organization/{northwind.pk}/change/"
+    ).content.decode()
+    assert "Registration" in html
+    assert "days before people are asked to confirm their info" in html.lower()

@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from organizations.models import AuthenticationPolicy
@@ -148,14 +150,14 @@ def test_done_before_the_last_step_changes_nothing(client, alice):
     assert not RegistrationStatus.objects.filter(user=alice, last_confirmed_at__isnull=False)
 
 
-def test_the_wizard_pages_answer_only_their_own_methods(client, alice):
+def test_the_wizard_changes_nothing_on_a_get(client, alice):
     sign_in(client, alice)
     assert client.get("/security-info/setup/done/").status_code == 405
     assert client.post(SETUP).status_code == 405
     assert client.get("/security-info/setup/not-now/").status_code == 405
 
 
-def test_a_sign_in_leads_nowhere_off_site_after_the_wizard(client, alice):
+def test_done_never_leads_off_site(client, alice):
     sign_in(client, alice, next_url="https://evil.example/")
     add_authenticator_app(client)
     session = client.session
@@ -294,3 +296,39 @@ def test_the_review_confirm_takes_only_a_post(client, alice, due_for_review):
     sign_in(client, alice)
     assert client.get("/security-info/review/confirm/").status_code == 405
     assert client.get("/")["Location"] == REVIEW
+
+
+# What the pages cost.
+
+
+def test_the_wizard_and_the_review_take_a_bounded_number_of_queries(
+    client, alice, northwind, django_assert_max_num_queries
+):
+    AuthenticationPolicy.objects.create(
+        organization=northwind, reset_registration_required=True, reset_gates=2
+    )
+    sign_in(client, alice)
+    add_authenticator_app(client)
+    with django_assert_max_num_queries(12):
+        assert "Step 2 of 2" in text(client.get(SETUP))
+    answer_questions(client)
+    with django_assert_max_num_queries(12):
+        assert "You're all set" in text(client.get(SETUP))
+    session = client.session
+    session["security_info.review"] = True
+    session.save()
+    client.post("/security-info/setup/done/")
+    session = client.session
+    session["security_info.review"] = True
+    session.save()
+    with django_assert_max_num_queries(12):
+        assert client.get(REVIEW).status_code == 200
+
+
+def test_later_pages_read_no_registration_status(client, alice):
+    sign_in(client, alice)
+    add_authenticator_app(client)
+    client.post("/security-info/setup/done/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert not [q for q in queries.captured_queries if "registrationstatus" in q["sql"].lower()]
