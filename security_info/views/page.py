@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from organizations.policies import authentication_policy
 from portal.http import PortalRequest
 from portal.sudo import sudo_required
-from security_info.apps import MUST_REGISTER_SESSION_KEY
+from security_info.apps import MUST_REGISTER_SESSION_KEY, REVIEW_SESSION_KEY
 from security_info.forms import OptionForm
 from security_info.kinds import Action, Row
 from security_info.methods import (
@@ -52,6 +52,8 @@ def index(request: PortalRequest) -> HttpResponse:
             "can_pick_default": len(options) > 1 and not policy.system_preferred,
             "system_preferred": policy.system_preferred,
             "addable": addable(user, policy, counts),
+            # Came here from the review to change something: the way back to confirm it.
+            "review_pending": bool(request.session.get(REVIEW_SESSION_KEY)),
         },
     )
 
