@@ -1,6 +1,10 @@
 """ "Keep your account secure" (the methods a sign-in found missing, step by step, then what was
 set up) and the periodic review of one's security info. Both are interrupts: reached right
-after signing in, in the sign-in pages' layout, and left for where the person was going."""
+after signing in, in the sign-in pages' layout, and left for where the person was going.
+
+The pages show security info, so they take sudo mode; their buttons only note a date and let
+the person go on, so they don't (a lapsed sudo mode would turn "Done" into a detour).
+"""
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -109,7 +113,6 @@ def _summary(request: PortalRequest, added: list) -> HttpResponse:
 
 
 @require_POST
-@sudo_required
 def setup_done(request: PortalRequest) -> HttpResponse:
     """Leave the wizard for where the person was going, once nothing is missing."""
     if not _registration(request):
@@ -122,7 +125,6 @@ def setup_done(request: PortalRequest) -> HttpResponse:
 
 
 @require_POST
-@sudo_required
 def setup_skip(request: PortalRequest) -> HttpResponse:
     """Put registering off until the next sign-in, where the policy still allows it."""
     due = _registration(request)
@@ -158,7 +160,6 @@ def review(request: PortalRequest) -> HttpResponse:
 
 
 @require_POST
-@sudo_required
 def review_confirm(request: PortalRequest) -> HttpResponse:
     """ "Looks good": note the date, and go on to where the person was going."""
     if not request.session.get(REVIEW_SESSION_KEY):

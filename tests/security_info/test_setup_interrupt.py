@@ -333,3 +333,12 @@ def test_later_pages_read_no_registration_status(client, alice):
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
     assert not [q for q in queries.captured_queries if "registrationstatus" in q["sql"].lower()]
+
+
+def test_done_works_after_sudo_mode_lapsed_on_the_summary(client, alice, time_machine):
+    time_machine.move_to("2026-11-26 12:00:00+00:00", tick=False)
+    sign_in(client, alice)
+    add_authenticator_app(client)
+    assert "You're all set" in text(client.get(SETUP))
+    time_machine.shift(timedelta(minutes=15))  # past sudo mode's 10, within the session
+    assert client.post("/security-info/setup/done/")["Location"] == "/"
