@@ -196,9 +196,12 @@ def registration_due(request: HttpRequest, user: "User") -> dict | None:
             status.save(update_fields=["first_asked_at"])
         return None
     now = timezone.now()
-    if status is None:
-        status = facts.status = RegistrationStatus.objects.create(user=user, first_asked_at=now)
-    elif status.first_asked_at is None:
+    if status is None:  # (two sign-ins at once may both get here: get_or_create copes)
+        status, _created = RegistrationStatus.objects.get_or_create(
+            user=user, defaults={"first_asked_at": now}
+        )
+        facts.status = status
+    if status.first_asked_at is None:
         status.first_asked_at = now
         status.save(update_fields=["first_asked_at"])
     days = facts.policy.reset_registration_skip_days
