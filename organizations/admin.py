@@ -90,6 +90,20 @@ class AuthenticationPolicyInline(admin.StackedInline):
             },
         ),
         (
+            _("Registration"),
+            {
+                "description": _(
+                    "Asked right after signing in, in the “Keep your account secure” steps, "
+                    "while self-service password reset is on."
+                ),
+                "fields": [
+                    "reset_registration_required",
+                    "reset_registration_skip_days",
+                    "reconfirm_days",
+                ],
+            },
+        ),
+        (
             _("Temporary Access Pass"),
             {
                 "description": _(

@@ -324,6 +324,39 @@ class AuthenticationPolicy(models.Model):
     reset_by_security_questions = models.BooleanField(
         _("reset by security questions"), default=True
     )
+    # Registration for self-service password reset, checked at every sign-in (Entra's
+    # "Require users to register when signing in" and its re-confirmation interval).
+    # Off until an admin turns it on: once on, everyone short of methods is stopped at their
+    # next sign-in, which an organization should choose to do (and announce) deliberately.
+    reset_registration_required = models.BooleanField(
+        _("require people to register for password reset when they sign in"),
+        default=False,
+        help_text=_(
+            "People without enough methods for a reset are asked to add them right after "
+            "signing in. Applies only while self-service password reset is on."
+        ),
+    )
+    # Putting it off is allowed for a while only: a window from the first time someone is
+    # asked, not a snooze that renews, so every account ends up able to reset.
+    reset_registration_skip_days = models.PositiveSmallIntegerField(
+        _("days people may put off registering"),
+        default=14,
+        validators=[MaxValueValidator(30)],
+        help_text=_(
+            "0 to 30, counted from the first time someone is asked. Meanwhile they may choose "
+            "“Not now” and are asked again at the next sign-in. 0: no putting it off. "
+            "Registration that multi-factor sign-in needs can never be put off."
+        ),
+    )
+    reconfirm_days = models.PositiveSmallIntegerField(
+        _("days before people are asked to confirm their info"),
+        default=180,
+        validators=[MaxValueValidator(730)],
+        help_text=_(
+            "0 to 730. After signing in, people review their security info and confirm it is "
+            "still right, this long after they last did. 0: never."
+        ),
+    )
     # Sessions. Empty: the site's default from the settings (portal.sessions).
     session_idle_minutes = models.PositiveSmallIntegerField(
         _("sign out after inactivity (minutes)"),

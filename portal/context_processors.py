@@ -2,16 +2,24 @@ from django.conf import settings
 from django.urls import reverse
 
 from portal.browsers import Support
+from portal.interrupts import interrupt_layout
 from portal.navigation import portal_pages
 
 BROWSER_NOTICE_COOKIE = "browser_notice_dismissed"
+PORTAL_LAYOUT = "layouts/portal.html"
 
 
 def portal(request) -> dict:
-    """Give every template the product name, the navigation and the browser notice."""
-    context = {"site_name": settings.SITE_NAME, "browser_notice": _browser_notice(request)}
+    """Give every template the product name, the navigation, the browser notice, and the
+    layout a page that may be part of an interrupt extends (`page_layout`)."""
+    context = {
+        "site_name": settings.SITE_NAME,
+        "browser_notice": _browser_notice(request),
+        "page_layout": PORTAL_LAYOUT,
+    }
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         current = request.resolver_match.view_name if request.resolver_match else ""
+        context["page_layout"] = interrupt_layout(request, current) or PORTAL_LAYOUT
         context["navigation"] = [
             {
                 "label": page.label,

@@ -23,6 +23,7 @@ from portal import crypto, privilege
 from portal.admin import (
     CheckedAutocompleteMixin,
     PrivilegedTargetMixin,
+    ReadOnlyAdmin,
     extend_user_admin,
     manageable_users,
 )
@@ -32,6 +33,7 @@ from security_info.models import (
     AppPassword,
     BlockedPhone,
     Method,
+    RegistrationStatus,
     SecurityQuestion,
     TemporaryAccessPass,
 )
@@ -332,3 +334,17 @@ def require_reregistration(model_admin, request, queryset) -> None:
 
 
 extend_user_admin(inlines=[MethodInline], actions=[require_reregistration])
+
+
+@admin.register(RegistrationStatus)
+class RegistrationStatusAdmin(ReadOnlyAdmin):
+    """When each person was asked to register, put it off, and last confirmed their info:
+    what "Keep your account secure" and the review go by (written at sign-in only)."""
+
+    list_display = ["user", "first_asked_at", "last_skipped_at", "last_confirmed_at"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    fields = ["user", "first_asked_at", "last_skipped_at", "last_confirmed_at"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

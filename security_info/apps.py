@@ -5,7 +5,7 @@ from portal.interrupts import Interrupt
 from portal.navigation import PortalPage, Tile
 
 MUST_REGISTER_SESSION_KEY = "security_info.must_register"
-SETUP_DONE_SESSION_KEY = "security_info.setup_done"
+REVIEW_SESSION_KEY = "security_info.review"
 
 
 class SecurityInfoConfig(AppConfig):
@@ -39,13 +39,26 @@ class SecurityInfoConfig(AppConfig):
         ),
     )
     portal_interrupts = (
-        # Policy requires multi-factor sign-in and the user has no method yet: "Keep your
-        # account secure" comes next (the Security info pages stay open to do it).
+        # "Keep your account secure": methods that multi-factor sign-in or password reset
+        # needs and the person lacks (security_info.registration says when). The add flows
+        # stay open, in the wizard's layout; Security info's own page sends back to the wizard
+        # meanwhile, so every flow that ends there (added, cancelled, refused) comes back to
+        # the next step.
         Interrupt(
             session_key=MUST_REGISTER_SESSION_KEY,
             url_name="security_info:setup",
             allowed=("security_info:",),
-            due="security_info.methods.must_register",
+            due="security_info.registration.registration_due",
             order=20,
+            layout="security_info/setup/layout.html",
+        ),
+        # Every so many days: "Is your security info still right?" (Security info stays open
+        # to change it).
+        Interrupt(
+            session_key=REVIEW_SESSION_KEY,
+            url_name="security_info:review",
+            allowed=("security_info:",),
+            due="security_info.registration.review_due",
+            order=30,
         ),
     )

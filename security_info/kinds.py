@@ -156,6 +156,8 @@ class Kind:
     # A page on the second sign-in step that uses it instead of a method: (URL name, label).
     sign_in_fallback: ClassVar[tuple[str, Promise] | None] = None
     sends_code: ClassVar[bool] = False  # proved by a code sent to it
+    # Offered by "Keep your account secure" (else added from Security info only).
+    offered_at_setup: ClassVar[bool] = True
 
     def __str__(self) -> str:
         return str(self.label)

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from organizations.policies import authentication_policy
-from portal.authentication import STRONG_FIRST_FACTORS, first_factor
 from portal.http import once_per_request
 from security_info.kinds import Kind, MethodKindBase, SignInOption
 from security_info.models import Method
@@ -136,15 +135,6 @@ def has_second_factor(request: "PortalRequest") -> bool:
     (settings.SUDO_HAS_SECOND_FACTOR: sudo mode asks)."""
     policy = authentication_policy(request.user)
     return any(kind_of(m).is_second_factor(policy) for m in user_methods(request))
-
-
-def must_register(request: HttpRequest, user: "User") -> bool:
-    """Tell whether the user must register a method right after signing in (an interrupt):
-    the policy requires multi-factor sign-in, and there is nothing to challenge with yet."""
-    if first_factor(request, user) in STRONG_FIRST_FACTORS:
-        return False
-    policy = authentication_policy(user)
-    return policy.mfa_required and not sign_in_options(Method.objects.filter(user=user), policy)
 
 
 def addable(

@@ -285,3 +285,30 @@ class BlockedPhone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.phone}"
+
+
+class RegistrationStatus(models.Model):
+    """Where one person stands with "Keep your account secure" and the periodic review of
+    their security info. Read and written at sign-in and by those pages only (the interrupts
+    keep what later requests need in the session)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="registration_status",
+    )
+    # The first sign-in that asked for methods the person lacked: the window for putting it
+    # off runs from here. Cleared once nothing is missing, so a later gap starts a new window.
+    first_asked_at = models.DateTimeField(_("first asked to register"), null=True, blank=True)
+    last_skipped_at = models.DateTimeField(_("last put off registering"), null=True, blank=True)
+    # When the person last confirmed their info, or registered it in the wizard: the review
+    # comes the policy's interval after this.
+    last_confirmed_at = models.DateTimeField(_("last confirmed their info"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("registration status")
+        verbose_name_plural = _("registration statuses")
+
+    def __str__(self) -> str:
+        return str(_("Registration status of %(user)s") % {"user": self.user})

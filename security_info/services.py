@@ -5,7 +5,6 @@ from django.http import HttpRequest
 
 from organizations.policies import authentication_policy
 from portal.sudo import record_verification
-from security_info.apps import MUST_REGISTER_SESSION_KEY, SETUP_DONE_SESSION_KEY
 from security_info.kinds import SignInOption
 from security_info.methods import (
     KINDS,
@@ -31,13 +30,10 @@ def add_method(request: HttpRequest, user, *, kind: str, **fields) -> Method:
     first_second_factor = not second_factor_methods(user, policy)
     method = Method.objects.create(user=user, kind=kind, **fields)
     _ensure_default(user)
-    if kind_of(method).is_second_factor(policy):
-        if first_second_factor:
-            # Sudo mode rested on the password while there was no method; the person has just
-            # proved this one, so the session keeps its standing instead of asking again.
-            record_verification(request, method.kind)
-        if request.session.pop(MUST_REGISTER_SESSION_KEY, None):
-            request.session[SETUP_DONE_SESSION_KEY] = True
+    if kind_of(method).is_second_factor(policy) and first_second_factor:
+        # Sudo mode rested on the password while there was no method; the person has just
+        # proved this one, so the session keeps its standing instead of asking again.
+        record_verification(request, method.kind)
     record_security_event(
         request,
         user,

@@ -8,7 +8,7 @@ from security_info.phones import views as phones
 from security_info.recovery_codes import views as recovery_codes
 from security_info.security_questions import views as questions
 from security_info.temporary_pass import views as temporary_pass
-from security_info.views import calls, page, verify
+from security_info.views import calls, page, setup, verify
 
 app_name = "security_info"
 
@@ -33,7 +33,11 @@ urlpatterns = [
     path("verify/", verify.verify, name="verify"),
     path("verify/send/", verify.verify_send, name="verify_send"),
     path("default/", page.change_default, name="change_default"),
-    path("setup/", page.setup, name="setup"),
+    path("setup/", setup.setup, name="setup"),
+    path("setup/done/", setup.setup_done, name="setup_done"),
+    path("setup/not-now/", setup.setup_skip, name="setup_skip"),
+    path("review/", setup.review, name="review"),
+    path("review/confirm/", setup.review_confirm, name="review_confirm"),
     path("methods/<str:pk>/delete/", page.delete, name="delete"),
     # Authenticator apps
     path("authenticator/add/", authenticator.add, name="add_authenticator"),

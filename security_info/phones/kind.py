@@ -203,6 +203,8 @@ class AlternatePhone(Phone):
     add_url_name = "security_info:add_alternate_phone"
     change_url_name = "security_info:change_alternate_phone"
     strength = 6
+    # A second number backs up a first method; it is never the first (as in Entra ID).
+    offered_at_setup = False
     channels = (Channel.VOICE,)
     add_title = gettext_lazy("Add an alternate phone")
     change_title = gettext_lazy("Change your alternate phone")
@@ -220,6 +222,8 @@ class OfficePhone(Phone):
     add_url_name = "security_info:add_office_phone"
     change_url_name = "security_info:change_office_phone"
     strength = 6
+    # Added from Security info only, as in Entra ID: a desk phone is never the first method.
+    offered_at_setup = False
     channels = (Channel.VOICE,)
     has_extension = True
     icon = "building"

@@ -1,5 +1,4 @@
-"""The Security info page, deleting a method, choosing the default, and "Keep your account
-secure" (registering a first method when the policy requires one)."""
+"""The Security info page, deleting a method, and choosing the default."""
 
 from babel.lists import format_list
 from django.contrib import messages
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from organizations.policies import authentication_policy
 from portal.http import PortalRequest
 from portal.sudo import sudo_required
-from security_info.apps import MUST_REGISTER_SESSION_KEY, SETUP_DONE_SESSION_KEY
+from security_info.apps import MUST_REGISTER_SESSION_KEY, REVIEW_SESSION_KEY
 from security_info.forms import OptionForm
 from security_info.kinds import Action, Row, action
 from security_info.methods import (
@@ -26,8 +25,6 @@ from security_info.methods import (
     default_option,
     get_method_for_user,
     kind_of,
-    setup_choices,
-    usable_at,
     user_methods,
     why_undeletable,
 )
@@ -37,17 +34,15 @@ from security_info.services import MethodLocked, delete_method, set_default
 @require_GET
 @sudo_required
 def index(request: PortalRequest) -> HttpResponse:
+    if request.session.get(MUST_REGISTER_SESSION_KEY):
+        # While "Keep your account secure" is under way, every flow that ends here (a method
+        # added, cancelled or refused) goes on with its next step instead.
+        return redirect("security_info:setup")
     user = request.user
     policy = authentication_policy(user)
     methods = user_methods(request)
     options = default_candidates(methods, policy)
     default = default_option(options, policy)
-    if request.session.pop(SETUP_DONE_SESSION_KEY, False) and default:
-        messages.success(
-            request,
-            _("You're all set. Next time you sign in, we'll ask for: %(option)s")
-            % {"option": default.label},
-        )
     rows_by_kind = {key: kind.rows(user, methods) for key, kind in KINDS.items()}
     rows = [password_row(user), *(row for rows in rows_by_kind.values() for row in rows)]
     explain_undeletable(rows, methods, policy)
@@ -73,6 +68,8 @@ def index(request: PortalRequest) -> HttpResponse:
                 [str(row["type"].label) for row in offered if row["full"]],
                 locale=to_locale(get_language() or "en"),
             ),
+            # Came here from the review to change something: the way back to confirm it.
+            "review_pending": bool(request.session.get(REVIEW_SESSION_KEY)),
         },
     )
 
@@ -171,17 +168,3 @@ def change_default(request: PortalRequest) -> HttpResponse:
         )
         return redirect("security_info:index")
     return render(request, "security_info/default.html", {"form": form, "options": options})
-
-
-@require_GET
-@sudo_required
-def setup(request: PortalRequest) -> HttpResponse:
-    """Offer the allowed multi-factor methods, most secure first."""
-    if not request.session.get(MUST_REGISTER_SESSION_KEY):
-        return redirect("security_info:index")
-    choices = usable_at(request, setup_choices(authentication_policy(request.user)))
-    return render(
-        request,
-        "security_info/setup.html",
-        {"recommended": choices[0] if choices else None, "others": choices[1:]},
-    )

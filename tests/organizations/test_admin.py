@@ -1,4 +1,6 @@
-"""The session limits on an organization's page in the admin."""
+"""The session limits and registration rules on an organization's page in the admin."""
+
+import pytest
 
 from organizations.models import AuthenticationPolicy
 
@@ -41,6 +43,8 @@ def add_organization(admin_client, **sessions):
         "default_method_kinds": ["passkey", "authenticator", "mobile_phone"],
         "call_verification": "approve",
         "call_block_days": "90",
+        "reset_registration_skip_days": "14",
+        "reconfirm_days": "180",
         **sessions,
     }
     fields |= {f"authentication_policy-0-{name}": value for name, value in policy.items()}
@@ -116,3 +120,38 @@ def test_two_verifications_with_one_method_are_refused_on_the_field(admin_client
     assert list(policy_form.errors) == ["reset_gates"]
     assert "Two verifications need two different methods" in response.content.decode()
     assert not AuthenticationPolicy.objects.exists()
+
+
+def test_an_admin_sets_the_registration_rules(admin_client, db):
+    response = add_organization(
+        admin_client,
+        reset_registration_required="on",
+        reset_registration_skip_days="0",
+        reconfirm_days="365",
+    )
+    assert response.status_code == 302
+    policy = AuthenticationPolicy.objects.get(organization__slug="contoso")
+    assert (
+        policy.reset_registration_required,
+        policy.reset_registration_skip_days,
+        policy.reconfirm_days,
+    ) == (True, 0, 365)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("reconfirm_days", "731"), ("reset_registration_skip_days", "31")]
+)
+def test_registration_days_out_of_range_are_refused(admin_client, db, field, value):
+    response = add_organization(admin_client, **{field: value})
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to" in response.content.decode()
+    assert not AuthenticationPolicy.objects.filter(organization__slug="contoso").exists()
+
+
+def test_the_policy_admin_shows_the_registration_fieldset(admin_client, northwind):
+    AuthenticationPolicy.objects.create(organization=northwind)
+    html = admin_client.get(
+        f"/admin/organizations/organization/{northwind.pk}/change/"
+    ).content.decode()
+    assert "Registration" in html
+    assert "days before people are asked to confirm their info" in html.lower()

@@ -9,7 +9,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from portal import interrupts
 from portal.interrupts import Interrupt, pending_interrupt, portal_interrupts
 from portal.stages import InterruptsStage
-from security_info.apps import MUST_REGISTER_SESSION_KEY
+from security_info.apps import MUST_REGISTER_SESSION_KEY, REVIEW_SESSION_KEY
 from security_info.password.apps import MUST_CHANGE_PASSWORD_SESSION_KEY
 from tests.factories import PASSWORD
 from tests.security_info.conftest import mark_strong_sign_in
@@ -83,8 +83,9 @@ def test_the_installed_interrupts_come_lowest_order_first():
     assert [(i.session_key, i.url_name, i.order) for i in found] == [
         (MUST_CHANGE_PASSWORD_SESSION_KEY, "password:change", 10),
         (MUST_REGISTER_SESSION_KEY, "security_info:setup", 20),
+        (REVIEW_SESSION_KEY, "security_info:review", 30),
     ]
-    assert found[1].allowed == ("security_info:",)
+    assert found[1].allowed == found[2].allowed == ("security_info:",)
 
 
 def test_interrupts_are_sorted_by_order_not_by_app(monkeypatch):
@@ -192,7 +193,7 @@ def test_once_the_password_is_met_the_setup_comes_next(alice_client, alice):
     assert alice_client.get("/")["Location"] == SETUP_PAGE
     assert alice_client.get(PASSWORD_PAGE)["Location"] == SETUP_PAGE
     assert alice_client.get(SETUP_PAGE).status_code == 200
-    assert alice_client.get("/security-info/").status_code == 200
+    assert alice_client.get("/security-info/authenticator/add/").status_code == 200
 
 
 def test_signing_out_stays_possible_while_one_is_pending(alice_client):

@@ -13,6 +13,7 @@ from security_info.models import (
     AppPassword,
     Method,
     RecoveryCode,
+    RegistrationStatus,
     SecurityQuestion,
     TemporaryAccessPass,
 )
@@ -204,6 +205,8 @@ POLICY_FORM = {
     "default_method_kinds": ["passkey", "authenticator"],
     "call_verification": "approve",
     "call_block_days": "90",
+    "reset_registration_skip_days": "14",
+    "reconfirm_days": "180",
 }
 
 
@@ -461,3 +464,16 @@ def test_require_reregistration_counts_each_user_once(rf, admin_user, alice, bob
     assert require_reregistration(request, [alice, bob]) == 2
     assert not Method.objects.exists()
     assert SecurityEvent.objects.filter(kind="methods_reset").count() == 2
+
+
+def test_admins_read_when_people_last_confirmed_their_info(admin_client, alice):
+    status = RegistrationStatus.objects.create(
+        user=alice, last_confirmed_at=timezone.now() - timedelta(days=3)
+    )
+    page = "/admin/security_info/registrationstatus/"
+    assert "Alice Archer" in admin_client.get(page).content.decode()
+    html = admin_client.get(f"{page}{status.pk}/change/").content.decode()
+    assert "Last confirmed their info" in html
+    assert 'name="last_confirmed_at' not in html  # read only
+    assert admin_client.post(f"{page}{status.pk}/delete/").status_code == 403
+    assert RegistrationStatus.objects.filter(pk=status.pk).exists()

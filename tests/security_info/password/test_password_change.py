@@ -92,8 +92,10 @@ def test_a_password_only_sign_in_always_needs_the_current_password(client, alice
 
 
 def test_a_session_begun_with_a_temporary_access_pass_still_needs_the_current_password(
-    client, alice
+    client, alice, northwind
 ):
+    # Nothing to register first ("Keep your account secure" would come before the page).
+    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
     TemporaryAccessPass.objects.create(
         user=alice,
         digest=crypto.digest("abcdefghjkmn", "temporary_pass"),
