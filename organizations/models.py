@@ -326,11 +326,13 @@ class AuthenticationPolicy(models.Model):
     )
     # Registration for self-service password reset, checked at every sign-in (Entra's
     # "Require users to register when signing in" and its re-confirmation interval).
-    # Off until an admin turns it on: once on, everyone short of methods is stopped at their
-    # next sign-in, which an organization should choose to do (and announce) deliberately.
+    # On for a new policy, as Microsoft's is: everyone can then reset their own password.
+    # Policies that existed before this setting keep it off (migration 0010): turning it on
+    # stops everyone short of methods at their next sign-in, which an organization should
+    # choose (and announce) deliberately.
     reset_registration_required = models.BooleanField(
         _("require people to register for password reset when they sign in"),
-        default=False,
+        default=True,
         help_text=_(
             "People without enough methods for a reset are asked to add them right after "
             "signing in. Applies only while self-service password reset is on."

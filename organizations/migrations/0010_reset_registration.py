@@ -10,6 +10,7 @@ class Migration(migrations.Migration):
         ('organizations', '0009_phone_call_policy'),
     ]
 
+    # Existing policies keep signing people in as before (False); new ones ask (True).
     operations = [
         migrations.AddField(
             model_name='authenticationpolicy',
@@ -25,5 +26,10 @@ class Migration(migrations.Migration):
             model_name='authenticationpolicy',
             name='reset_registration_skip_days',
             field=models.PositiveSmallIntegerField(default=14, help_text='0 to 30, counted from the first time someone is asked. Meanwhile they may choose “Not now” and are asked again at the next sign-in. 0: no putting it off. Registration that multi-factor sign-in needs can never be put off.', validators=[django.core.validators.MaxValueValidator(30)], verbose_name='days people may put off registering'),
+        ),
+        migrations.AlterField(
+            model_name='authenticationpolicy',
+            name='reset_registration_required',
+            field=models.BooleanField(default=True, help_text='People without enough methods for a reset are asked to add them right after signing in. Applies only while self-service password reset is on.', verbose_name='require people to register for password reset when they sign in'),
         ),
     ]

@@ -163,7 +163,9 @@ def test_the_adapter_runs_the_stages_of_the_settings_in_their_order():
 
 
 def test_a_stage_listed_in_the_settings_takes_part_in_every_sign_in(client, alice, northwind):
-    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
     STAGES_SEEN.clear()
     with override_settings(
         SIGN_IN_STAGES=[*settings.SIGN_IN_STAGES, "tests.myaccount.test_sign_in.RecordingStage"]

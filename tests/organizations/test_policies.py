@@ -25,7 +25,9 @@ def test_the_home_organization_is_the_one_that_manages_the_account(alice, northw
 
 
 def test_a_policy_of_the_home_organization_applies(alice, northwind):
-    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
     PasswordPolicy.objects.create(organization=northwind, min_length=20)
     assert authentication_policy(alice).mfa_required is False
     assert password_policy(alice).min_length == 20

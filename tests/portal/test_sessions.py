@@ -25,7 +25,9 @@ IDLE_MESSAGE = "You were signed out after 30 minutes without activity. Sign in a
 @pytest.fixture(autouse=True)
 def _no_second_factor_asked(northwind):
     """Signing in lands on a page at once, with no method to register first."""
-    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
 
 
 @pytest.fixture

@@ -246,7 +246,9 @@ def test_a_method_that_is_not_a_second_factor_can_always_go(sudo_client, alice):
 
 
 def test_without_the_requirement_the_last_method_can_go(sudo_client, alice, northwind):
-    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
     method, _app = add_authenticator(alice)
     sudo_client.post(f"/security-info/methods/{method.pk}/delete/")
     assert not Method.objects.exists()

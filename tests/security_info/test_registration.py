@@ -71,7 +71,7 @@ def test_reset_registration_is_asked_only_while_reset_is_on(alice, northwind):
 
 
 def test_multi_factor_alone_asks_for_one_sign_in_method(alice, northwind):
-    policy = policy_for(northwind, allow_passkeys=False)
+    policy = policy_for(northwind, allow_passkeys=False, reset_registration_required=False)
     found = plan(alice, policy)
     assert (found.mfa, found.reset, found.remaining) == (True, 0, 1)
     assert keys(found)[0] == "authenticator"

@@ -207,7 +207,9 @@ def test_once_the_days_are_over_it_cannot_be_put_off(client, alice, reset_only):
 
 
 def test_no_interrupt_when_the_policy_requires_nothing(client, alice, northwind):
-    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
     sign_in(client, alice)
     assert client.get("/").status_code == 200
     assert client.get(SETUP)["Location"] == "/security-info/"

@@ -101,7 +101,9 @@ def test_a_flood_with_a_garbage_address_is_recorded_cleanly(client, db, settings
 
 
 def test_a_sign_in_on_the_way_to_the_admin_counts_as_the_admin_app(client, admin_user, northwind):
-    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
     response = client.get("/admin/", follow=True)
     assert response.redirect_chain[-1][0] == "/accounts/login/?next=%2Fadmin%2F"
     sign_in(client, "admin@northwind.example", next="/admin/")

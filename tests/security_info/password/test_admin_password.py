@@ -198,7 +198,9 @@ def test_a_temporary_password_is_shown_once_and_must_be_changed(
 
 
 def test_the_user_signs_in_with_it_and_must_choose_their_own(admin_client, alice, northwind):
-    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
     temporary = shown_password(reset(admin_client, alice))
     user_client = Client()
     user_client.post("/accounts/login/", {"login": alice.email, "password": temporary})

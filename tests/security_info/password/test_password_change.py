@@ -42,7 +42,9 @@ def sign_in_with_password(client, email="alice@northwind.example", password=PASS
 
 @pytest.fixture
 def no_mfa_policy(northwind):
-    return AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    return AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
 
 
 # When the current password is asked for ----------------------------------------------------
@@ -95,7 +97,9 @@ def test_a_session_begun_with_a_temporary_access_pass_still_needs_the_current_pa
     client, alice, northwind
 ):
     # Nothing to register first ("Keep your account secure" would come before the page).
-    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
     TemporaryAccessPass.objects.create(
         user=alice,
         digest=crypto.digest("abcdefghjkmn", "temporary_pass"),

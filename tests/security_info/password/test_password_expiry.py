@@ -32,7 +32,9 @@ def change(client, new=NEW):
 @pytest.fixture
 def expiring(northwind, alice):
     """Passwords last 30 days in Northwind, and Alice's is 31 days old; no MFA required."""
-    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
     PasswordPolicy.objects.create(organization=northwind, expiry_days=30)
     alice.password_changed_at = timezone.now() - timedelta(days=31)
     alice.save()
@@ -98,7 +100,9 @@ def test_passwords_never_expire_when_the_policy_says_zero(client, expiring, nort
 
 
 def test_a_temporary_password_from_an_admin_must_be_changed(client, alice, northwind):
-    AuthenticationPolicy.objects.create(organization=northwind, mfa_required=False)
+    AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
     alice.must_change_password = True
     alice.save()
     sign_in(client)
