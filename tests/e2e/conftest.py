@@ -119,9 +119,12 @@ def screenshot():
 
 @pytest.fixture
 def organization(transactional_db):
-    """Northwind, with multi-factor sign-in optional so the shell's tests sign in directly."""
+    """Northwind, asking nothing after the password (no multi-factor sign-in, no registration
+    for a reset) so the shell's tests sign in directly."""
     organization = make_organization(name="Northwind Traders", primary_domain="northwind.example")
-    AuthenticationPolicy.objects.create(organization=organization, mfa_required=False)
+    AuthenticationPolicy.objects.create(
+        organization=organization, mfa_required=False, reset_registration_required=False
+    )
     return organization
 
 
@@ -139,13 +142,18 @@ def employee(organization):
 
 @pytest.fixture
 def sign_in(live_server):
-    """Call sign_in(page, user) to sign in through the form; it returns on the overview."""
+    """Call sign_in(page, user) to sign in through the form, with `totp` (a pyotp.TOTP) for
+    the second step when the user has an authenticator app; it returns on the overview."""
 
-    def submit(page, user, password: str = PASSWORD) -> None:
+    def submit(page, user, password: str = PASSWORD, totp=None) -> None:
         page.goto(live_server.url + "/accounts/login/")
         page.get_by_label("Email").fill(user.email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in", exact=True).click()
+        if totp is not None:
+            page.wait_for_url(live_server.url + "/accounts/verify/")
+            page.get_by_label("Code").fill(totp.now())
+            page.get_by_role("button", name="Verify").click()
         page.wait_for_url(live_server.url + "/")
 
     return submit

@@ -73,17 +73,6 @@ def app(alice):
     return totp
 
 
-def sign_in(page, base, user, totp) -> None:
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(base + "/accounts/verify/")
-    page.get_by_label("Code").fill(totp.now())
-    page.get_by_role("button", name="Verify").click()
-    page.wait_for_url(base + "/")
-
-
 def look(page, viewport, scheme) -> str:
     page.set_viewport_size(viewport)
     page.emulate_media(color_scheme=scheme)
@@ -102,10 +91,10 @@ def same(values: list[float]) -> bool:
 
 @pytest.mark.parametrize(("viewport", "scheme"), LOOKS)
 def test_every_row_s_detail_starts_at_the_same_x_whatever_its_actions(
-    live_server, page, alice, app, axe, screenshot, viewport, scheme
+    live_server, page, sign_in, alice, app, axe, screenshot, viewport, scheme
 ):
     base = live_server.url
-    sign_in(page, base, alice, app)
+    sign_in(page, alice, totp=app)
     name = look(page, viewport, scheme)
     page.goto(base + "/security-info/")
     rows = page.locator(".method")
@@ -141,10 +130,10 @@ def test_every_row_s_detail_starts_at_the_same_x_whatever_its_actions(
 
 @pytest.mark.parametrize(("viewport", "scheme"), LOOKS)
 def test_each_choice_s_label_sits_beside_its_radio(
-    live_server, page, alice, app, axe, screenshot, viewport, scheme
+    live_server, page, sign_in, alice, app, axe, screenshot, viewport, scheme
 ):
     base = live_server.url
-    sign_in(page, base, alice, app)
+    sign_in(page, alice, totp=app)
     name = look(page, viewport, scheme)
     phone = Method.objects.get(user=alice, kind=Method.Kind.MOBILE_PHONE)
     for path, shot, count in [
@@ -179,10 +168,10 @@ def test_each_choice_s_label_sits_beside_its_radio(
 
 @pytest.mark.parametrize(("viewport", "scheme"), LOOKS)
 def test_send_a_new_code_stands_apart_from_the_buttons(
-    live_server, page, alice, app, axe, screenshot, viewport, scheme
+    live_server, page, sign_in, alice, app, axe, screenshot, viewport, scheme
 ):
     base = live_server.url
-    sign_in(page, base, alice, app)
+    sign_in(page, alice, totp=app)
     name = look(page, viewport, scheme)
     phone = Method.objects.get(user=alice, kind=Method.Kind.MOBILE_PHONE)
     page.goto(base + f"/security-info/phone/{phone.pk}/change/")
@@ -207,11 +196,11 @@ def test_send_a_new_code_stands_apart_from_the_buttons(
 
 @pytest.mark.parametrize(("viewport", "scheme"), LOOKS[:2])
 def test_the_security_questions_page_has_no_browser_boxes(
-    live_server, page, alice, app, axe, screenshot, viewport, scheme
+    live_server, page, sign_in, alice, app, axe, screenshot, viewport, scheme
 ):
     SecurityAnswer.objects.filter(user=alice).delete()
     base = live_server.url
-    sign_in(page, base, alice, app)
+    sign_in(page, alice, totp=app)
     name = look(page, viewport, scheme)
     page.goto(base + "/security-info/security-questions/add/")
     fieldset = page.locator("form fieldset").first
@@ -274,11 +263,11 @@ def test_the_sign_in_and_sudo_verify_pages_set_send_a_new_code_apart(
 
 @pytest.mark.parametrize(("viewport", "scheme"), LOOKS[:2])
 def test_first_recovery_codes_do_not_speak_of_old_ones(
-    live_server, page, alice, app, axe, screenshot, viewport, scheme
+    live_server, page, sign_in, alice, app, axe, screenshot, viewport, scheme
 ):
     RecoveryCode.objects.filter(user=alice).delete()
     base = live_server.url
-    sign_in(page, base, alice, app)
+    sign_in(page, alice, totp=app)
     name = look(page, viewport, scheme)
     page.goto(base + "/security-info/recovery-codes/")
     page.get_by_role("button", name="Create 10 codes").click()

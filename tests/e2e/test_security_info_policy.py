@@ -5,7 +5,7 @@ import pytest
 
 from organizations.models import AuthenticationPolicy
 from security_info.models import Method
-from tests.factories import PASSWORD, make_organization, make_user
+from tests.factories import make_organization, make_user
 from tests.fakes.webauthn import SOFT_KEY_AAGUID
 from tests.security_info.conftest import add_authenticator, add_passkey
 
@@ -27,7 +27,7 @@ def diego(transactional_db):
 @pytest.mark.parametrize("width", [1280, 360])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_what_cannot_be_done_is_said_before_anyone_tries(
-    live_server, page, diego, axe, screenshot, scheme, width
+    live_server, page, sign_in, diego, axe, screenshot, scheme, width
 ):
     app, totp = add_authenticator(diego, name="Pixel")
     Method.objects.filter(pk=app.pk).update(is_default=True)
@@ -35,14 +35,7 @@ def test_what_cannot_be_done_is_said_before_anyone_tries(
     base = live_server.url
     page.set_viewport_size({"width": width, "height": 800})
     page.emulate_media(color_scheme=scheme)
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Email address").fill(diego.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(base + "/accounts/verify/")
-    page.get_by_label("Code").fill(totp.now())
-    page.get_by_role("button", name="Verify").click()
-    page.wait_for_url(base + "/")
+    sign_in(page, diego, totp=totp)
 
     page.goto(base + "/security-info/")
     assert page.get_by_text("Blue key · Blocked by your organization").is_visible()
