@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from organizations.models import AuthenticationPolicy
-from security_info.models import RegistrationStatus
+from security_info.models import RegistrationStatus, SecurityQuestion
 from tests.factories import PASSWORD, make_organization, make_user
 from tests.security_info.conftest import add_email
 
@@ -18,7 +18,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def contoso(transactional_db):
-    """Multi-factor sign-in required, and two methods to reset a password."""
+    """Multi-factor sign-in required, and two methods to reset a password (security
+    questions among those people may choose: the questions a migration adds are gone once an
+    earlier browser test's database was flushed)."""
+    for n, text in enumerate(
+        [
+            "In what city did your parents meet?",
+            "What was the name of your first pet?",
+            "What is your favorite animal?",
+            "What was your first car?",
+        ]
+    ):
+        SecurityQuestion.objects.get_or_create(text=text, defaults={"position": n})
     organization = make_organization(name="Contoso", primary_domain="contoso.example")
     AuthenticationPolicy.objects.create(
         organization=organization,

@@ -26,8 +26,11 @@ def test_an_employee_signs_in_sees_the_overview_and_signs_out(live_server, page,
     organization = make_organization(
         name="Contoso Pharmaceuticals", primary_domain="contoso.example"
     )
-    # Multi-factor sign-in optional: this test is about the shell, not the second step.
-    AuthenticationPolicy.objects.create(organization=organization, mfa_required=False)
+    # Nothing asked after the password: this test is about the shell, not the second step or
+    # registering for a reset.
+    AuthenticationPolicy.objects.create(
+        organization=organization, mfa_required=False, reset_registration_required=False
+    )
     user = make_user(
         "megan@contoso.example",
         organization=organization,
