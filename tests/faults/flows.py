@@ -22,8 +22,8 @@ PHONE_TEXTED = "We just texted a 6-digit code to"
 EMAIL_SENT = "We just sent a 6-digit code to"
 # The reset's code page says the same whether or not the account exists or the send went out.
 RESET_SENT = (
-    "We are sending a code to the alternate email address registered for this account, if "
-    "there is one."
+    "We are emailing a code to the personal address in your security info. It can take a few "
+    "minutes to arrive."
 )
 UNAVAILABLE = "This is temporarily unavailable. Try again in a minute or two."
 

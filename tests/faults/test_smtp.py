@@ -114,6 +114,6 @@ def test_a_finished_reset_mails_both_confirmations_once_the_mail_server_is_back(
         notice = portal.db.deliveries(address)[-1]
         assert (notice["status"], notice["purpose"]) == ("sent", "password reset notice")
         assert notice["attempts"] >= 2
-        assert mails_to(portal, address)[-1]["Subject"] == "Your password was reset"
+        assert mails_to(portal, address)[-1]["Subject"] == "[My Account] Your password was reset"
         tasks = wait_until_tasks_done(portal, notice["id"])
         assert {task["status"] for task in tasks} == {"SUCCESSFUL"}
