@@ -31,29 +31,36 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 });
 
+// Ask `url` for a JSON state until `settled(state)` says it is done, waiting `wait` ms more
+// by `growth` each time up to `longest`, for at most 15 minutes; a network blip is retried.
+const follow = (url, { wait, growth, longest }, settled) => {
+  const started = Date.now();
+  const check = async () => {
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (response.ok && settled(await response.json())) return;
+    } catch (error) {
+      // The network blipped: try again below.
+    }
+    wait = Math.min(wait * growth, longest);
+    if (Date.now() - started < 15 * 60 * 1000) window.setTimeout(check, wait);
+  };
+  return check;
+};
+
 // A code still being sent: follow its delivery and show the page again once it is sent or has
 // failed, so the page says what happened. Without this file, "Check again" does the same.
 document.addEventListener("DOMContentLoaded", () => {
   const status = document.querySelector("[data-send-status]");
   if (!status) return;
   const url = status.getAttribute("data-send-status");
-  const started = Date.now();
-  let wait = 1500;
-  const check = async () => {
-    try {
-      const response = await fetch(url, { headers: { Accept: "application/json" } });
-      if (response.ok && (await response.json()).finished) {
-        const typed = document.querySelector("input[name=code]");
-        if (!typed || !typed.value) window.location.reload();
-        return;
-      }
-    } catch (error) {
-      // The network blipped: try again below.
-    }
-    wait = Math.min(wait * 1.5, 10000);
-    if (Date.now() - started < 15 * 60 * 1000) window.setTimeout(check, wait);
-  };
-  window.setTimeout(check, wait);
+  const check = follow(url, { wait: 1500, growth: 1.5, longest: 10000 }, (delivery) => {
+    if (!delivery.finished) return false;
+    const typed = document.querySelector("input[name=code]");
+    if (!typed || !typed.value) window.location.reload();
+    return true;
+  });
+  window.setTimeout(check, 1500);
 });
 
 // A call that asks to press #: follow it. Once approved, continue by sending the page's form,
@@ -63,27 +70,13 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!status) return;
   const url = status.getAttribute("data-call-status");
   const form = document.querySelector("[data-call-continue]");
-  const started = Date.now();
-  let wait = 1000;
-  const check = async () => {
-    try {
-      const response = await fetch(url, { headers: { Accept: "application/json" } });
-      if (response.ok) {
-        const call = await response.json();
-        if (call.state === "approved" && form) {
-          form.submit();
-          return;
-        }
-        if (call.finished) {
-          window.location.reload();
-          return;
-        }
-      }
-    } catch (error) {
-      // The network blipped: try again below.
+  const check = follow(url, { wait: 1000, growth: 1.3, longest: 5000 }, (call) => {
+    if (call.state === "approved" && form) {
+      form.submit();
+      return true;
     }
-    wait = Math.min(wait * 1.3, 5000);
-    if (Date.now() - started < 15 * 60 * 1000) window.setTimeout(check, wait);
-  };
-  window.setTimeout(check, status.closest(".call-status") && form ? 500 : wait);
+    if (call.finished) window.location.reload();
+    return call.finished;
+  });
+  window.setTimeout(check, form ? 500 : 1000);
 });
