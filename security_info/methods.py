@@ -72,8 +72,14 @@ def get_method_for_user(user: "User", pk: object, kinds: list[str] | None = None
 def user_methods(request: "PortalRequest") -> list[Method]:
     """Return the signed-in user's methods, read once per request by the pages that only read
     (sudo mode's check and the page itself share it)."""
+    return methods_of(request, request.user)
+
+
+def methods_of(request: HttpRequest, user: "User") -> list[Method]:
+    """Return the user's methods, read once per request by what only reads them: the sign-in
+    steps (the second factor, then what registration still needs) and the pages."""
     return once_per_request(
-        request, "security_methods", lambda: list(Method.objects.filter(user=request.user))
+        request, f"security_methods:{user.pk}", lambda: list(Method.objects.filter(user=user))
     )
 
 

@@ -23,6 +23,7 @@ RegistrationStatus is read here, at sign-in only: what the pages need afterwards
 interrupts' session values.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -36,7 +37,13 @@ from portal.http import once_per_request
 from portal.privilege import is_privileged
 from security_info.apps import MUST_REGISTER_SESSION_KEY, REVIEW_SESSION_KEY
 from security_info.kinds import Kind
-from security_info.methods import KINDS, METHOD_KINDS, setup_choices, sign_in_options
+from security_info.methods import (
+    KINDS,
+    METHOD_KINDS,
+    methods_of,
+    setup_choices,
+    sign_in_options,
+)
 from security_info.models import Method, RegistrationStatus
 
 if TYPE_CHECKING:
@@ -80,14 +87,32 @@ def _reset_proofs(kind: Kind, policy: "AuthenticationPolicy", privileged: bool) 
     }
 
 
-def _registered(kind: Kind, user: "User", methods: list[Method]) -> bool:
-    return kind.count(kind.rows(user, methods)) > 0
+Registered = Callable[[Kind], bool]
 
 
-def plan(user: "User", policy: "AuthenticationPolicy", methods: list[Method]) -> Plan:
+def registry(user: "User", methods: list[Method]) -> Registered:
+    """Tell whether the person has registered a kind, asking each kind once (security
+    questions, say, read their own table)."""
+    known: dict[str, bool] = {}
+
+    def registered(kind: Kind) -> bool:
+        if kind.key not in known:
+            known[kind.key] = kind.count(kind.rows(user, methods)) > 0
+        return known[kind.key]
+
+    return registered
+
+
+def plan(
+    user: "User",
+    policy: "AuthenticationPolicy",
+    methods: list[Method],
+    registered: Registered | None = None,
+) -> Plan:
     """Work out what the person must register now, from their methods and the policy."""
+    registered = registered or registry(user, methods)
     mfa = bool(policy.mfa_required) and not sign_in_options(methods, policy)
-    reset, needs_code, candidates = _reset_needs(user, policy, methods)
+    reset, needs_code, candidates = _reset_needs(user, policy, registered)
 
     def counts_for_reset(kind: Kind) -> bool:
         proves_by_code = "code" in _reset_proofs(kind, policy, is_privileged(user))
@@ -97,9 +122,7 @@ def plan(user: "User", policy: "AuthenticationPolicy", methods: list[Method]) ->
         choices = [
             kind
             for kind in setup_choices(policy)
-            if kind.offered_at_setup
-            and kind.may_add(user, policy)
-            and not _registered(kind, user, methods)
+            if kind.offered_at_setup and kind.may_add(user, policy) and not registered(kind)
         ]
         if reset:
             # One method can meet both needs: those first, each group strongest first.
@@ -114,7 +137,7 @@ def plan(user: "User", policy: "AuthenticationPolicy", methods: list[Method]) ->
 
 
 def _reset_needs(
-    user: "User", policy: "AuthenticationPolicy", methods: list[Method]
+    user: "User", policy: "AuthenticationPolicy", registered: Registered
 ) -> tuple[int, bool, list[Kind]]:
     """Return how many more kinds a reset needs, whether one of them must prove by code
     (nothing registered passes the first gate), and the kinds the person could add for it,
@@ -124,7 +147,7 @@ def _reset_needs(
     privileged = is_privileged(user)
     accepted = {kind: _reset_proofs(kind, policy, privileged) for kind in KINDS.values()}
     accepted = {kind: proofs for kind, proofs in accepted.items() if proofs}
-    have = [kind for kind in accepted if _registered(kind, user, methods)]
+    have = [kind for kind in accepted if registered(kind)]
     needs_code = not any("code" in accepted[kind] for kind in have)
     missing = max(reset_gates(user, policy) - len(have), 1 if needs_code else 0)
     candidates = sorted(
@@ -146,16 +169,19 @@ def _reset_needs(
     return missing, needs_code, candidates
 
 
-def registered_keys(user: "User", methods: list[Method]) -> list[str]:
+def registered_keys(
+    user: "User", methods: list[Method], registered: Registered | None = None
+) -> list[str]:
     """The kinds the wizard could offer that the person already has (what "added" is
     measured against)."""
+    registered = registered or registry(user, methods)
     return [
         key
         for key, kind in KINDS.items()
         if (key in METHOD_KINDS or kind.reset_options())
         and kind.add_url_name
         and kind.offered_at_setup
-        and _registered(kind, user, methods)
+        and registered(kind)
     ]
 
 
@@ -167,8 +193,12 @@ class _SignInFacts:
     status: RegistrationStatus | None
 
     @cached_property
+    def registered(self) -> Registered:
+        return registry(self.user, self.methods)
+
+    @cached_property
     def plan(self) -> Plan:
-        return plan(self.user, self.policy, self.methods)
+        return plan(self.user, self.policy, self.methods, self.registered)
 
 
 def _facts(request: HttpRequest, user: "User") -> _SignInFacts:
@@ -179,7 +209,7 @@ def _facts(request: HttpRequest, user: "User") -> _SignInFacts:
         lambda: _SignInFacts(
             user=user,
             policy=authentication_policy(user),
-            methods=list(Method.objects.filter(user=user)),
+            methods=methods_of(request, user),
             status=RegistrationStatus.objects.filter(user=user).first(),
         ),
     )
@@ -208,7 +238,7 @@ def registration_due(request: HttpRequest, user: "User") -> dict | None:
     assert status.first_asked_at is not None  # noqa: S101 (set just above)
     return {
         "may_skip": bool(days) and now < status.first_asked_at + timedelta(days=days),
-        "had": registered_keys(user, facts.methods),
+        "had": registered_keys(user, facts.methods, facts.registered),
     }
 
 

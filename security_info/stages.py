@@ -26,8 +26,7 @@ from portal.authentication import (
 from portal.ratelimits import RateLimited
 from security_info import sign_in_locks, verification
 from security_info.challenges import SendRefused
-from security_info.methods import default_option, sign_in_options
-from security_info.models import Method
+from security_info.methods import default_option, methods_of, sign_in_options
 from signins.models import SignInEvent
 from signins.services import (
     begin_sign_in,
@@ -71,7 +70,7 @@ class SecondFactorStage(LoginStage):
         if any(record.get("method") in STRONG_FIRST_FACTORS for record in records):
             return None, True
         policy = authentication_policy(user)
-        option = default_option(sign_in_options(Method.objects.filter(user=user), policy), policy)
+        option = default_option(sign_in_options(methods_of(self.request, user), policy), policy)
         if option is None:  # nothing to challenge with (see the register interrupt)
             return None, True
         # The attempt is on record from here, as "interrupted" until its outcome is known.
