@@ -10,11 +10,16 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from portal.caching import CachedRows, CachedRowsQuerySet
 from portal.sessions import SessionPolicy, default_session_policy
 
 
-class Organization(models.Model):
+class Organization(CachedRows):
     """A tenant: the company or school that manages accounts, or one a user is a guest in."""
+
+    # Every page reads its people's organization and policies from the cache (policies.py):
+    # any change to an organization, its domains or policies refreshes them all.
+    cache_generation = "organizations"
 
     name = models.CharField(_("name"), max_length=128)
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
@@ -44,10 +49,12 @@ class Organization(models.Model):
         return [*primary, *(domain.name for domain in self.domains.all())]
 
 
-class Domain(models.Model):
+class Domain(CachedRows):
     """Another domain the organization's addresses are at (the primary one is on the
     organization). A domain belongs to one organization: it decides which policy an address
     there gets, account or not."""
+
+    cache_generation = "organizations"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domains")
     name = models.CharField(
@@ -76,12 +83,14 @@ class Domain(models.Model):
             raise ValidationError({"name": _("Another organization has this primary domain.")})
 
 
-class MembershipQuerySet(models.QuerySet):
+class MembershipQuerySet(CachedRowsQuerySet):
     def home(self) -> "MembershipQuerySet":
         return self.filter(kind=Membership.Kind.HOME)
 
 
-class Membership(models.Model):
+class Membership(CachedRows):
+    cache_generation = "home:{user_id}"  # the user's home organization, cached in policies.py
+
     class Kind(models.TextChoices):
         HOME = "home", _("Home organization")
         GUEST = "guest", _("Guest")
@@ -95,7 +104,8 @@ class Membership(models.Model):
     kind = models.CharField(_("kind"), max_length=8, choices=Kind, default=Kind.HOME)
     joined_at = models.DateTimeField(_("joined"), default=timezone.now)
 
-    objects = MembershipQuerySet.as_manager()
+    # CachedRows' queryset, with home().
+    objects = MembershipQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("membership")
@@ -152,12 +162,14 @@ def parse_aaguids(text: str) -> list[uuid.UUID]:
     return aaguids
 
 
-class AuthenticationPolicy(models.Model):
+class AuthenticationPolicy(CachedRows):
     """What an organization lets its people register and requires of them at sign-in.
 
     Edited in the admin. A user with no home organization gets `AuthenticationPolicy()`
     unsaved, i.e. these field defaults.
     """
+
+    cache_generation = "organizations"
 
     class KeyRestriction(models.TextChoices):
         NONE = "", _("Any make and model")
@@ -536,11 +548,13 @@ class AuthenticationPolicy(models.Model):
         )
 
 
-class PasswordPolicy(models.Model):
+class PasswordPolicy(CachedRows):
     """How an organization's passwords must look, how long they last, when accounts lock.
 
     A user with no home organization gets `PasswordPolicy()` unsaved: these defaults.
     """
+
+    cache_generation = "organizations"
 
     organization = models.OneToOneField(
         Organization, on_delete=models.CASCADE, related_name="password_policy"

@@ -1,30 +1,63 @@
 """What the other apps may ask of organizations: named functions, never their models' queries.
 
-Each answer about a user is kept on the user object, so one request asks the database once
-however many places need it (the sign-in steps, sudo mode and the page all do).
+A user's home organization and its two policies are one answer, read from the cache (or in one
+query) and kept on the user object, so a request asks for it once however many places need
+it (the sign-in steps, sudo mode, the top bar and the page all do).
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db.models import Q
 
 from organizations.models import AuthenticationPolicy, Membership, Organization, PasswordPolicy
+from portal.caching import cached
 from portal.sessions import SessionPolicy
 
 if TYPE_CHECKING:
     from portal.models import User
 
 
+class Home(NamedTuple):
+    """A user's home organization and its policies (None: it has none, the defaults apply)."""
+
+    organization: Organization | None
+    authentication_policy: AuthenticationPolicy | None
+    password_policy: PasswordPolicy | None
+
+
+def home(user: "User") -> Home:
+    """Return the user's home organization and its policies: from the cache, where every change
+    to an organization, policy or the user's memberships refreshes it (portal.caching), else
+    in one query."""
+    if "_home" not in user.__dict__:
+        user.__dict__["_home"] = cached(
+            f"home:{user.pk}", lambda: _read_home(user), ["organizations", f"home:{user.pk}"]
+        )
+    return user.__dict__["_home"]
+
+
+def _read_home(user: "User") -> Home:
+    membership = (
+        Membership.objects.home()
+        .filter(user=user)
+        .select_related("organization__authentication_policy", "organization__password_policy")
+        .first()
+    )
+    if membership is None:
+        return Home(None, None, None)
+    organization = membership.organization
+    return Home(
+        organization,
+        getattr(organization, "authentication_policy", None),
+        getattr(organization, "password_policy", None),
+    )
+
+
 def home_organization(user: "User | None") -> Organization | None:
     """Return the organization that manages the user's account, if any."""
     if user is None or user.pk is None:
         return None
-    if "_home_organization" not in user.__dict__:
-        membership = (
-            Membership.objects.home().filter(user=user).select_related("organization").first()
-        )
-        user.__dict__["_home_organization"] = membership.organization if membership else None
-    return user.__dict__["_home_organization"]
+    return home(user).organization
 
 
 def authentication_policy(user: "User | None") -> AuthenticationPolicy:
@@ -58,14 +91,9 @@ def _home_policy[P: AuthenticationPolicy | PasswordPolicy](
 ) -> P:
     if user is None or user.pk is None:
         return model()
-    key = f"_{model._meta.model_name}"
-    if key not in user.__dict__:
-        policy = model.objects.filter(
-            organization__memberships__user=user,
-            organization__memberships__kind=Membership.Kind.HOME,
-        ).first()
-        user.__dict__[key] = policy or model()
-    return user.__dict__[key]
+    found = home(user)
+    policy = found.authentication_policy if model is AuthenticationPolicy else found.password_policy
+    return policy or model()  # type: ignore[return-value]
 
 
 def organization_for_address(email: str) -> Organization | None:

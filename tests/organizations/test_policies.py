@@ -4,7 +4,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from organizations.models import AuthenticationPolicy, Domain, PasswordPolicy
+from organizations.models import (
+    AuthenticationPolicy,
+    Domain,
+    Membership,
+    Organization,
+    PasswordPolicy,
+)
 from organizations.policies import (
     authentication_policy,
     home_organization,
@@ -14,6 +20,7 @@ from organizations.policies import (
     password_policy,
     session_policy,
 )
+from portal.models import User
 from portal.sessions import SessionPolicy
 from tests.factories import make_organization, make_user
 
@@ -49,12 +56,62 @@ def test_a_guest_organizations_policy_does_not_apply(alice):
     assert authentication_policy(alice).mfa_required is True
 
 
-def test_each_answer_is_read_once_for_the_same_user(alice, django_assert_num_queries):
-    with django_assert_num_queries(3):
+def test_the_three_answers_are_one_query_then_none(alice, northwind, django_assert_num_queries):
+    AuthenticationPolicy.objects.create(organization=northwind)
+    PasswordPolicy.objects.create(organization=northwind)
+    with django_assert_num_queries(1):
         for _ in range(2):
             home_organization(alice)
             authentication_policy(alice)
             password_policy(alice)
+    later = User.objects.get(pk=alice.pk)  # the next request: a new user object
+    with django_assert_num_queries(0):
+        assert home_organization(later) == northwind
+        assert authentication_policy(later).pk is not None
+        assert password_policy(later).pk is not None
+
+
+def fresh(user):
+    """The user as the next request loads it (nothing kept on the object)."""
+    return User.objects.get(pk=user.pk)
+
+
+def test_every_change_to_a_policy_is_read_at_once(alice, northwind):
+    policy = AuthenticationPolicy.objects.create(organization=northwind, mfa_required=True)
+    assert authentication_policy(fresh(alice)).mfa_required is True
+    policy.mfa_required = False
+    policy.save()  # the admin's change form
+    assert authentication_policy(fresh(alice)).mfa_required is False
+    AuthenticationPolicy.objects.filter(pk=policy.pk).update(mfa_required=True)
+    assert authentication_policy(fresh(alice)).mfa_required is True
+    AuthenticationPolicy.objects.filter(pk=policy.pk).delete()  # the admin's bulk delete
+    assert authentication_policy(fresh(alice)).pk is None
+    AuthenticationPolicy.objects.bulk_create([AuthenticationPolicy(organization=northwind)])
+    assert authentication_policy(fresh(alice)).pk is not None
+    PasswordPolicy.objects.create(organization=northwind, min_length=30)
+    assert password_policy(fresh(alice)).min_length == 30
+    PasswordPolicy.objects.get().delete()
+    assert password_policy(fresh(alice)).pk is None
+
+
+def test_every_change_to_the_organization_or_membership_is_read_at_once(alice, northwind):
+    assert home_organization(fresh(alice)).name == northwind.name
+    northwind.name = "Northwind Traders"
+    northwind.save()
+    assert home_organization(fresh(alice)).name == "Northwind Traders"
+    Organization.objects.filter(pk=northwind.pk).update(helpdesk_url="https://help.example/")
+    assert home_organization(fresh(alice)).helpdesk_url == "https://help.example/"
+    elsewhere = make_organization(name="Elsewhere")
+    alice.memberships.update(kind="guest")
+    assert home_organization(fresh(alice)) is None
+    Membership.objects.create(user=alice, organization=elsewhere)
+    assert home_organization(fresh(alice)) == elsewhere
+    elsewhere.delete()  # its memberships go with it
+    assert home_organization(fresh(alice)) is None
+    Membership.objects.bulk_create([Membership(user=alice, organization=make_organization())])
+    assert home_organization(fresh(alice)) is not None
+    Membership.objects.filter(user=alice, kind="home").get().delete()
+    assert home_organization(fresh(alice)) is None
 
 
 def test_a_typed_address_belongs_to_the_organization_of_its_domain(alice, northwind, charlie):

@@ -1,0 +1,85 @@
+"""The read-through cache every page leans on: what counts as current, and what a write ends."""
+
+import pytest
+from django.core.cache import cache
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from portal import caching
+
+
+def counting(value):
+    """A compute function that counts its calls."""
+
+    def compute():
+        compute.calls += 1
+        return value
+
+    compute.calls = 0
+    return compute
+
+
+def test_a_value_is_computed_once_while_its_generations_stand():
+    compute = counting(["a"])
+    assert caching.cached("k", compute, ["g1", "g2"]) == ["a"]
+    assert caching.cached("k", compute, ["g1", "g2"]) == ["a"]
+    assert compute.calls == 1
+
+
+def test_a_change_to_any_of_its_generations_makes_it_stale():
+    compute = counting(1)
+    caching.cached("k", compute, ["g1", "g2"])
+    caching.changed("g2")
+    caching.cached("k", compute, ["g1", "g2"])
+    caching.changed("g1")
+    caching.cached("k", compute, ["g1", "g2"])
+    assert compute.calls == 3
+    caching.changed("unrelated")
+    caching.cached("k", compute, ["g1", "g2"])
+    assert compute.calls == 3
+
+
+def test_a_lost_generation_is_a_miss_never_an_old_value():
+    compute = counting(1)
+    caching.cached("k", compute, ["g"])
+    cache.delete(caching._generation_key("g"))  # evicted
+    caching.cached("k", compute, ["g"])
+    assert compute.calls == 2
+
+
+def test_a_value_read_before_a_concurrent_write_is_not_stored():
+    """A reader that found no token, then saw a writer set one while it read the database,
+    must not store what it read: it may predate the write."""
+
+    def compute():
+        caching.changed("g")  # the write lands while this reader reads
+        return "old"
+
+    assert caching.cached("k", compute, ["g"]) == "old"
+    assert caching.cached("k", counting("new"), ["g"]) == "new"
+
+
+def test_the_database_answers_when_the_cache_cannot(monkeypatch):
+    def down(*args, **kwargs):
+        raise RedisConnectionError("down")
+
+    monkeypatch.setattr(cache, "get_many", down)
+    compute = counting(7)
+    assert caching.cached("k", compute, ["g"]) == 7
+    assert caching.cached("k", compute, ["g"]) == 7
+    assert compute.calls == 2
+
+
+def test_a_change_is_made_again_when_the_transaction_commits(django_capture_on_commit_callbacks):
+    compute = counting(1)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        caching.changed("g")
+        caching.cached("k", compute, ["g"])  # a reader between the write and its commit
+    assert len(callbacks) == 1
+    callbacks[0]()
+    caching.cached("k", compute, ["g"])
+    assert compute.calls == 2
+
+
+@pytest.fixture(autouse=True)
+def _db(db):
+    """changed() registers a commit callback, which needs a database connection."""
