@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from organizations.policies import admin_addresses, authentication_policy
 from portal import crypto, delivery
+from security_info import cache
 from security_info.models import BlockedPhone, Method, PhoneCall
 from signins.models import SecurityEvent
 from signins.services import record_security_event
@@ -287,11 +288,13 @@ def blocked_until(user_id, phone: str):
 def blocked_phones(user) -> dict:
     """The user's blocked numbers and when each block ends (read once per request)."""
     if "_blocked_phones" not in user.__dict__:
-        user.__dict__["_blocked_phones"] = dict(
-            BlockedPhone.objects.filter(user=user, until__gt=timezone.now()).values_list(
-                "phone", "until"
-            )
+        now = timezone.now()
+        every = cache.of_user(
+            user,
+            "blocked_phones",
+            lambda: list(BlockedPhone.objects.filter(user=user).values_list("phone", "until")),
         )
+        user.__dict__["_blocked_phones"] = {phone: until for phone, until in every if until > now}
     return user.__dict__["_blocked_phones"]
 
 

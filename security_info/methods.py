@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from organizations.policies import authentication_policy
 from portal.http import once_per_request
+from security_info import cache
 from security_info.kinds import Kind, MethodKindBase, SignInOption
 from security_info.models import Method
 
@@ -79,7 +80,9 @@ def methods_of(request: HttpRequest, user: "User") -> list[Method]:
     """Return the user's methods, read once per request by what only reads them: the sign-in
     steps (the second factor, then what registration still needs) and the pages."""
     return once_per_request(
-        request, f"security_methods:{user.pk}", lambda: list(Method.objects.filter(user=user))
+        request,
+        f"security_methods:{user.pk}",
+        lambda: cache.of_user(user, "methods", lambda: list(Method.objects.filter(user=user))),
     )
 
 

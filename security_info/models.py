@@ -13,11 +13,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.caching import CachedRows
 from portal.fields import DigestField, EncryptedTextField
 
 
-class Method(models.Model):
+class Method(CachedRows):
     """One registered way to prove who you are: an app, a phone, an email address, a key."""
+
+    cache_generation = "security:{user_id}"  # security_info/cache.py
 
     class Kind(models.TextChoices):
         AUTHENTICATOR = "authenticator", _("Authenticator app")
@@ -116,8 +119,10 @@ class SecurityQuestion(models.Model):
         return self.text
 
 
-class SecurityAnswer(models.Model):
+class SecurityAnswer(CachedRows):
     """One of a user's answers, stored only as a password hash of its normalized form."""
+
+    cache_generation = "security:{user_id}"  # security_info/cache.py
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_answers"
@@ -135,8 +140,10 @@ class SecurityAnswer(models.Model):
         return f"{self.user}: {self.question}"
 
 
-class AppPassword(models.Model):
+class AppPassword(CachedRows):
     """A generated password for one app that cannot do multi-factor sign-in."""
+
+    cache_generation = "security:{user_id}"  # security_info/cache.py
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords"
@@ -157,8 +164,10 @@ class AppPassword(models.Model):
         return self.name
 
 
-class RecoveryCode(models.Model):
+class RecoveryCode(CachedRows):
     """A single-use code for when no other method is at hand."""
+
+    cache_generation = "security:{user_id}"  # security_info/cache.py
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
@@ -176,8 +185,10 @@ class RecoveryCode(models.Model):
         return f"{self.user}: recovery code {'used' if self.used_at else 'unused'}"
 
 
-class TemporaryAccessPass(models.Model):
+class TemporaryAccessPass(CachedRows):
     """A time-limited pass an admin issues so someone can sign in and register a method."""
+
+    cache_generation = "security:{user_id}"  # security_info/cache.py
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="temporary_access_pass"
@@ -265,8 +276,10 @@ class PhoneCall(models.Model):
         return f"{self.user}: {self.get_state_display()}"
 
 
-class BlockedPhone(models.Model):
+class BlockedPhone(CachedRows):
     """A number someone reported a call from: it proves nothing for them until `until`."""
+
+    cache_generation = "security:{user_id}"  # security_info/cache.py
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocked_phones"
@@ -287,10 +300,12 @@ class BlockedPhone(models.Model):
         return f"{self.user}: {self.phone}"
 
 
-class RegistrationStatus(models.Model):
+class RegistrationStatus(CachedRows):
     """Where one person stands with "Keep your account secure" and the periodic review of
     their security info. Read and written at sign-in and by those pages only (the interrupts
     keep what later requests need in the session)."""
+
+    cache_generation = "security:{user_id}"  # security_info/cache.py
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

@@ -35,6 +35,7 @@ from django.utils import timezone
 from organizations.policies import authentication_policy
 from portal.http import once_per_request
 from portal.privilege import is_privileged
+from security_info import cache
 from security_info.apps import MUST_REGISTER_SESSION_KEY, REVIEW_SESSION_KEY
 from security_info.kinds import Kind
 from security_info.methods import (
@@ -210,7 +211,11 @@ def _facts(request: HttpRequest, user: "User") -> _SignInFacts:
             user=user,
             policy=authentication_policy(user),
             methods=methods_of(request, user),
-            status=RegistrationStatus.objects.filter(user=user).first(),
+            status=cache.of_user(
+                user,
+                "registration_status",
+                lambda: RegistrationStatus.objects.filter(user=user).first(),
+            ),
         ),
     )
 

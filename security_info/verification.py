@@ -49,7 +49,8 @@ def check_registration(request: HttpRequest, code: str) -> Challenge:
 
 
 def mark_used(method: Method) -> None:
-    Method.objects.filter(pk=method.pk).update(last_used_at=timezone.now())
+    method.last_used_at = timezone.now()
+    method.save(update_fields=["last_used_at"])
 
 
 def _count_check(request: HttpRequest, user_id: int | None) -> None:

@@ -2,6 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from security_info import cache
 from security_info.app_passwords.passwords import LABEL, MAX_APP_PASSWORDS
 from security_info.kinds import Kind, Row, action
 from security_info.models import AppPassword
@@ -36,7 +37,9 @@ class AppPasswords(Kind):
                 added=app_password.created_at,
                 used=app_password.last_used_at,
             )
-            for app_password in AppPassword.objects.filter(user=user)
+            for app_password in cache.of_user(
+                user, "app_passwords", lambda: list(AppPassword.objects.filter(user=user))
+            )
         ]
 
     def clear(self, user) -> int:

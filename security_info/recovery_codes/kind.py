@@ -2,6 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from security_info import cache
 from security_info.kinds import Kind, Row, action
 from security_info.models import RecoveryCode
 from security_info.recovery_codes.codes import LOW
@@ -22,7 +23,11 @@ class RecoveryCodes(Kind):
     sign_in_fallback = ("sign_in:recovery_code", gettext_lazy("Use a recovery code"))
 
     def rows(self, user, methods) -> list[Row]:
-        left = RecoveryCode.objects.filter(user=user, used_at=None).count()
+        left = cache.of_user(
+            user,
+            "recovery_codes_left",
+            lambda: RecoveryCode.objects.filter(user=user, used_at=None).count(),
+        )
         if not left:
             return []
         detail = ngettext("%(count)s code left", "%(count)s codes left", left) % {"count": left}

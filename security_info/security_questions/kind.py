@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from portal import crypto, ratelimits
+from security_info import cache
 from security_info.kinds import Kind, ResetOption, Row, action
 from security_info.models import SecurityAnswer, SecurityQuestion
 from security_info.security_questions import answers
@@ -24,7 +25,9 @@ class SecurityQuestions(Kind):
     staff_allowed = False
 
     def rows(self, user, methods) -> list[Row]:
-        count = SecurityAnswer.objects.filter(user=user).count()
+        count = cache.of_user(
+            user, "answers", lambda: SecurityAnswer.objects.filter(user=user).count()
+        )
         if not count:
             return []
         detail = ngettext("%(count)s question answered", "%(count)s questions answered", count) % {

@@ -4,6 +4,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from security_info import cache
 from security_info.kinds import Kind, Row, action
 from security_info.models import TemporaryAccessPass
 
@@ -19,7 +20,9 @@ class TemporaryPass(Kind):
     sign_in_fallback = ("sign_in:temporary_pass", gettext_lazy("Use a Temporary Access Pass"))
 
     def rows(self, user, methods) -> list[Row]:
-        temporary_pass = TemporaryAccessPass.objects.filter(user=user).first()
+        temporary_pass = cache.of_user(
+            user, "temporary_pass", lambda: TemporaryAccessPass.objects.filter(user=user).first()
+        )
         if temporary_pass is None:
             return []
         expires = date_format(localtime(temporary_pass.expires_at), "DATETIME_FORMAT")

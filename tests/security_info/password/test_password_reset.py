@@ -646,9 +646,9 @@ def test_each_step_takes_a_known_number_of_queries(client, alice, django_assert_
     add_phone(alice, MOBILE)
     steps = [
         (0, lambda: client.get(RESET_URL)),
-        # The account and its organization; the new session created, then saved (7 with
-        # the savepoints).
-        (9, lambda: start(client)),
+        # The organization of the address's domain; the new session, inserted once with the
+        # response (3 with its savepoints).
+        (5, lambda: start(client)),
         (3, lambda: client.get(CHOOSE_URL)),  # and the phones whose number ends the hints
         # Whether the number is blocked after a reported call, the sending, and once whether
         # the address is a familiar one (for the send limits); the delivery's row written,
@@ -664,9 +664,10 @@ def test_each_step_takes_a_known_number_of_queries(client, alice, django_assert_
         with django_assert_num_queries(queries):
             assert step().status_code in (200, 302)
     # The home organization, whose name the password may not hold. Saving writes the history,
-    # the user, the lockouts (of passwords and of codes), the event, ends the app passwords and
-    # makes a new session: 17 statements, and 4 savepoints of the two transactions.
-    with django_assert_num_queries(22):
+    # the user, the lockouts (of passwords and of codes), the event, ends the app passwords
+    # (after reading whose cached security info that changes) and makes a new session: 16
+    # statements, and 4 savepoints of the two transactions.
+    with django_assert_num_queries(20):
         assert set_new_password(client).url == DONE_URL
     with django_assert_num_queries(1):
         assert client.get(DONE_URL).status_code == 200
