@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.auth_backends import AuthenticationBackend
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -22,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 
 from portal import ratelimits
 from portal.authentication import first_factor, second_factor
-from portal.http import client_ip
+from portal.http import client_ip, once_per_request
 from security_info.password import lockout
 from signins.models import SignInEvent
 from signins.services import record_failed_sign_in, record_sign_in, sign_in_app
@@ -41,7 +42,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """Turn away addresses with many wrong passwords lately, then attempts on a locked
         account."""
         email = credentials.get("email", "")
-        user = self._find_user(email, with_lock=True)
+        user = find_account(request, email)
         try:
             ratelimits.consume(request, "login_failed", dry_run=True)
         except ratelimits.RateLimited:
@@ -73,7 +74,7 @@ class AccountAdapter(DefaultAccountAdapter):
             # lock their own familiar side; they are limited apart.
             ratelimits.consume(request, "check_current_password", key=self._key(request))
             return
-        user = self._find_user(email)
+        user = find_account(request, email)
         familiar = lockout.is_familiar(user, client_ip(request))  # the same query, account or not
         if user is None:
             seconds = lockout.register_unknown_failure(email) if email else 0
@@ -117,13 +118,34 @@ class AccountAdapter(DefaultAccountAdapter):
     def _key(request: HttpRequest) -> str:
         return f"user:{request.user.pk}"
 
-    @staticmethod
-    def _find_user(email: str | None, *, with_lock: bool = False):
-        if not email:
-            return None
-        users = get_user_model().objects.by_email(email)
-        # The lock flag comes with the user, so an unlocked sign-in pays no extra query.
-        return (lockout.annotate_locked(users) if with_lock else users).first()
+
+def find_account(request: HttpRequest | None, email: str | None):
+    """Return the account at the typed address, if any, read once per sign-in attempt: the
+    checks before the password, the password check and the bookkeeping after it share it.
+    Whether it is locked, or has failures to forget, comes with it (lockout.annotate_locked),
+    so a sign-in on an account with neither pays no other query for them."""
+    if not email:
+        return None
+    users = get_user_model().objects.by_email(email)
+    find = lockout.annotate_locked(users).first
+    if request is None:
+        return find()
+    return once_per_request(
+        request, f"sign-in account:{users.model.objects.normalize_email(email)}", find
+    )
+
+
+class AccountBackend(AuthenticationBackend):
+    """allauth's password check, on the account the adapter found for this attempt."""
+
+    _request: HttpRequest | None = None
+
+    def authenticate(self, request: HttpRequest | None, **credentials: Any):
+        self._request = request
+        return super().authenticate(request, **credentials)
+
+    def _authenticate_by_email(self, email: str, password: str):
+        return self._check_password(find_account(self._request, email), password)
 
 
 def limit_floods(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -293,7 +293,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, written once per sign-in (portal.sessions.SessionStore).
+SESSION_ENGINE = "portal.sessions"
 # How long a signed-in session lasts (portal.sessions; NIST SP 800-63B AAL2 by default). Without
 # "keep me signed in" the cookie ends with the browser, and the session after
 # SESSION_IDLE_MINUTES without a request or SESSION_ABSOLUTE_HOURS after signing in; with it,
@@ -309,7 +310,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 AUTH_USER_MODEL = "portal.User"
-AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+# allauth's, on the account the sign-in's other checks already read (myaccount/adapter.py).
+AUTHENTICATION_BACKENDS = ["myaccount.adapter.AccountBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     # Kept so that hashes made elsewhere still verify, and are upgraded at the next sign-in.

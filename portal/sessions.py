@@ -18,8 +18,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
 from django.http import HttpRequest
+from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -125,3 +127,25 @@ def _duration(seconds: int) -> str:
         return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
     minutes = max(seconds // 60, 1)
     return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+class SessionStore(db.SessionStore):
+    """Django's database sessions (SESSION_ENGINE = "portal.sessions"), written once per sign-in.
+
+    Signing in gives the session a new key (against session fixation). Django's store saves
+    the session under the new key at once, and again at the end of the response with what the
+    sign-in put in it; this one only drops the old row, and the session is saved once, under a
+    new key, with the response. A new key is not looked up first either: the insert refuses a
+    key that is taken (one in 36^32), and a refused one is drawn again.
+    """
+
+    def cycle_key(self) -> None:
+        data, old_key = self._get_session(), self.session_key  # type: ignore[attr-defined]
+        self._session_key = None  # the save at the end of the response draws a new one
+        self._session_cache = data
+        self.modified = True
+        if old_key:
+            self.delete(old_key)
+
+    def _get_new_session_key(self) -> str:
+        return get_random_string(32, VALID_KEY_CHARS)

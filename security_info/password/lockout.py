@@ -109,9 +109,11 @@ def unlock(user) -> None:
 
 
 def annotate_locked(users: QuerySet) -> QuerySet:
-    """Add `is_locked` to each user: whether either side of the account is locked now."""
+    """Add `is_locked` to each user: whether either side of the account is locked now; and
+    `has_failures`: whether either side has anything to forget after a sign-in."""
     locks = Lockout.objects.filter(user=OuterRef("pk"), locked_until__gt=timezone.now())
-    return users.annotate(is_locked=Exists(locks))
+    counts = Lockout.objects.filter(user=OuterRef("pk"))
+    return users.annotate(is_locked=Exists(locks), has_failures=Exists(counts))
 
 
 def seconds_locked(user, ip: str | None) -> int:
@@ -128,8 +130,11 @@ def forget_failures(user, ip: str | None) -> None:
     """Reset this address's side after a completed sign-in; one query when there is nothing.
 
     Call it before the sign-in is recorded, so a first sign-in from an address counts as
-    coming from an unfamiliar one.
+    coming from an unfamiliar one. Costs nothing when `user` came through `annotate_locked`
+    with nothing to forget.
     """
+    if not getattr(user, "has_failures", True):
+        return
     sides = set(Lockout.objects.filter(user=user).values_list("familiar", flat=True))
     if sides:
         familiar = is_familiar(user, ip)

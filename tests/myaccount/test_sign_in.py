@@ -3,7 +3,10 @@
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from myaccount import settings as project_settings
 from myaccount.adapter import AccountAdapter
@@ -180,3 +183,33 @@ def test_a_wrong_password_never_reaches_the_stages(client, alice):
     with override_settings(SIGN_IN_STAGES=["tests.myaccount.test_sign_in.RecordingStage"]):
         sign_in(client, "alice@northwind.example", "wrong password")
     assert STAGES_SEEN == []
+
+
+def test_a_password_sign_in_takes_five_queries(client, alice, northwind):
+    AuthenticationPolicy.objects.create(
+        organization=northwind, mfa_required=False, reset_registration_required=False
+    )
+    sign_in(client, alice.email)  # fills the cache with the organization and methods
+    client.logout()
+    with CaptureQueriesContext(connection) as captured:
+        response = sign_in(client, alice.email)
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    statements = [query["sql"].split(" ")[0] for query in captured.captured_queries]
+    # The account, once (allauth's password check uses the one the adapter found); its last
+    # sign-in; the event; the session, inserted once with the response, with its savepoint.
+    assert statements == ["SELECT", "UPDATE", "INSERT", "SAVEPOINT", "INSERT", "RELEASE"]
+
+
+def test_the_session_key_changes_at_sign_in_and_the_old_session_ends(client, alice):
+    client.get(LOGIN_URL)
+    session = client.session
+    session["before"] = "kept"
+    session.save()
+    before = session.session_key
+    sign_in(client, alice.email)
+    after = client.session
+    assert after.session_key != before
+    assert after["before"] == "kept"
+    assert not Session.objects.filter(session_key=before).exists()
+    assert Session.objects.filter(session_key=after.session_key).exists()

@@ -287,14 +287,22 @@ def lockout_queries(captured) -> list[str]:
     ]
 
 
-def test_a_sign_in_costs_two_queries_more(alice):
+def test_a_sign_in_costs_no_query_more(alice):
     client = Client()
     with CaptureQueriesContext(connection) as captured:
         client.post("/accounts/login/", {"login": ALICE, "password": PASSWORD})
     assert SESSION_KEY in client.session
-    # The user is looked up with a flag for a lock on either side, and the sign-in checks for
-    # failures to forget; "familiar" is only computed when there is a row.
-    assert len(lockout_queries(captured)) == 2
+    # The user is looked up with flags for a lock on either side and for failures to forget;
+    # with neither, nothing else is asked ("familiar" is only computed when there is a row).
+    assert len(lockout_queries(captured)) == 1
+
+
+def test_a_sign_in_after_failures_forgets_them(alice):
+    fail(2)
+    client = Client()
+    client.post("/accounts/login/", {"login": ALICE, "password": PASSWORD})
+    assert SESSION_KEY in client.session
+    assert not Lockout.objects.filter(user=alice).exists()
 
 
 def test_a_wrong_password_costs_a_few_queries_more(alice):
