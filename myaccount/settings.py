@@ -268,11 +268,17 @@ elif _database["ENGINE"] == "django.db.backends.sqlite3":
     if _database["NAME"] not in ("", ":memory:"):
         Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the dev server read while a write is in progress; IMMEDIATE avoids the
-    # "database is locked" error when two requests upgrade a read to a write at once.
+    # "database is locked" error when two requests upgrade a read to a write at once, and a
+    # writer waits up to 5 s for another to finish (SQLite's busy timeout).
     _database["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        "timeout": 5,
     }
+    # Each thread keeps its connection between requests: opening one (and running the pragmas
+    # again) costs more than most pages' queries.
+    _database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0)
+    _database["CONN_HEALTH_CHECKS"] = True
 else:
     raise ImproperlyConfigured("DATABASE_URL must point at SQLite or PostgreSQL")
 DATABASES = {"default": _database}
