@@ -5,11 +5,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.auth.middleware import get_user
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.request import split_domain_port
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.functional import LazyObject
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 
@@ -162,6 +164,10 @@ class PortalMiddleware:
                 )
             return self.get_response(request)
 
+        # The user itself rather than its lazy stand-in: every page reads it many times, and
+        # each read through the stand-in costs a proxy call.
+        if isinstance(user, LazyObject):
+            request.user = user = get_user(request)
         if user.time_zone:
             timezone.activate(user.time_zone)
         if user.preferred_language:
