@@ -6,6 +6,7 @@ read from. Run it from the project root:
     .venv/bin/python tests/benchmarks/bench_pages.py [--database sqlite|postgres]
         [--pg-database myaccount_bench] [--users 10000] [--events 1000000] [--devices 30000]
         [--requests 300] [--sign-ins 60] [--wait-idle MINUTES] [--rebuild]
+        [--serve [--serve-seconds 5] [--rounds 4]]
 
 It builds the "Performance budgets" data set in a database of its own, never the dev database:
 var/bench/bench.sqlite3 for SQLite, `--pg-database` on 127.0.0.1 for PostgreSQL. A marker
@@ -33,9 +34,15 @@ The sign-in rows time the plain user's password sign-in against check_password a
 bookkeeping is what the sign-in costs beyond its own hashing. The MFA row (informational)
 does the same for the measured user's three requests: password, "another way": the app, code.
 
+--serve also runs the pages under gunicorn beside a minimal django-allauth project
+(tests/benchmarks/serve.py, tests/benchmarks/anchor/): wrk loads each page, its allauth
+counterpart and both bare pages, interleaved, for --rounds rounds of --serve-seconds each, and
+a second table gives throughput (rps), the workers' CPU per request, x bare, and for each page
+its allauth page's and the ratios (rps ours/theirs; capacity = their CPU per request / ours).
+
 Budget misses are reported on the last line ("OVER BUDGET: ..."); the exit code is 0 even
 then. It is 1 only when a page is broken: it raised or answered other than 200, a sign-in
-failed.
+failed, or the anchors could not be served.
 """
 
 import argparse
@@ -69,9 +76,19 @@ from tests.benchmarks.accounts import (  # noqa: E402 (the project root goes on 
     prepare_plain_user,
 )
 from tests.benchmarks.bare import BARE_PATH, bare_client  # noqa: E402
+from tests.benchmarks.serve import (  # noqa: E402
+    SERVED_HEADER,
+    SERVED_LEFT,
+    WORKERS,
+    Broken,
+    Served,
+    serve_and_measure,
+    sign_into_portal,
+)
 from tests.benchmarks.tables import print_table  # noqa: E402
 
 SQLITE_PATH = ROOT / "var" / "bench" / "bench.sqlite3"
+ANCHOR_SQLITE_PATH = ROOT / "var" / "bench" / "anchor.sqlite3"
 PG_DATABASE = "myaccount_bench"
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
@@ -177,11 +194,20 @@ def parse_args() -> argparse.Namespace:
         "--pg-database",
         default=PG_DATABASE,
         metavar="NAME",
-        help=f"the PostgreSQL bench database (default {PG_DATABASE})",
+        help=f"the PostgreSQL bench database (default {PG_DATABASE}; the anchor's gets _anchor)",
     )
+    parser.add_argument(
+        "--serve", action="store_true", help="also measure the pages under gunicorn with wrk"
+    )
+    parser.add_argument(
+        "--serve-seconds", type=float, default=5, help="--serve: seconds of load per target"
+    )
+    parser.add_argument("--rounds", type=int, default=4, help="--serve: rounds over the targets")
     args = parser.parse_args()
     if args.users < 2 or args.events < 1 or args.requests < 1 or args.sign_ins < 1:
         parser.error("--users must be at least 2; --events, --requests, --sign-ins at least 1")
+    if args.rounds < 1 or args.serve_seconds < 1:
+        parser.error("--rounds and --serve-seconds must be at least 1")
     return args
 
 
@@ -234,6 +260,17 @@ def prepare_postgres(sizes: dict, rebuild: bool, name: str) -> tuple[str, dict |
 def pg_url(role: str, name: str) -> str:
     """Return the URL of the PostgreSQL database `name` on the bench server."""
     return f"postgres://{role}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def prepare_postgres_anchor(name: str) -> str:
+    """Create the anchor project's PostgreSQL database if missing; return its URL."""
+    import psycopg
+
+    role, admin = _pg_admin_connection(psycopg)
+    with admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+    return pg_url(role, name)
 
 
 def _pg_admin_connection(psycopg):
@@ -1075,6 +1112,32 @@ def guarded(what: str, measure: Callable[[], list[Row]]) -> list[Row]:
         return [Row(what, problems=[], broken=f"{what}: raised {type(e).__name__}: {e}")]
 
 
+def serve_rows(args: argparse.Namespace, database_url: str, second: SecondFactor) -> Served:
+    """Run --serve: our pages and allauth's under gunicorn, beside their bare pages."""
+    from django.urls import reverse
+
+    from portal.navigation import portal_pages
+
+    if args.database == "sqlite":
+        anchor_url = f"sqlite:///{ANCHOR_SQLITE_PATH}"
+    else:
+        anchor_url = prepare_postgres_anchor(f"{args.pg_database}_anchor")
+    pages = [(page.label, page.url_name, reverse(page.url_name)) for page in portal_pages()]
+
+    def sign_in(server) -> None:
+        sign_into_portal(server, LOGIN_URL, MEASURED_EMAIL, MEASURED_PASSWORD, second)
+
+    print(
+        f"\nServing (gunicorn, {WORKERS} sync workers each; {args.rounds} rounds of"
+        f" {args.serve_seconds:g} s per target) ...\n",
+        flush=True,
+    )
+    try:
+        return serve_and_measure(database_url, anchor_url, pages, sign_in, args)
+    except Broken as e:
+        return Served([], [], [f"--serve: {e}"], "-")
+
+
 def number(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -1093,6 +1156,7 @@ def main() -> None:
         print(f"Loading the data set ({args.users:,} users, {args.events:,} events) ...")
         marker = load_dataset(sizes)
     reset_to_loaded_state(marker)
+    served = None
     try:
         wait_for_idle(args.wait_idle)
         user = measured_user()
@@ -1105,6 +1169,9 @@ def main() -> None:
         print(f"\nMeasuring ({args.requests} requests per page after {WARM_UP} warm-up) ...\n")
         load_before = os.getloadavg()[0]  # the benchmark's own load would count in after it
         rows = in_process_rows(args, second, plain)
+        reset_to_loaded_state(marker)
+        if args.serve:
+            served = serve_rows(args, database_url, second)
     finally:
         reset_to_loaded_state(marker)
     print_rows(rows)
@@ -1114,6 +1181,11 @@ def main() -> None:
         " cpu p50 means waiting, for the CPU or for PostgreSQL)"
     )
     broken = [row.broken for row in rows if row.broken]
+    if served is not None:
+        print(f"\nServed: gunicorn on {describe_database()}, load from {served.load}\n")
+        print_table(SERVED_HEADER, served.lines, left=SERVED_LEFT)
+        problems += served.problems
+        broken += served.broken
     problems = [problem for row in rows for problem in row.problems or ()] + problems
     print()
     print("OVER BUDGET: " + "; ".join(problems) if problems else "all within budget")
