@@ -1170,16 +1170,16 @@ def main() -> None:
         load_before = os.getloadavg()[0]  # the benchmark's own load would count in after it
         rows = in_process_rows(args, second, plain)
         reset_to_loaded_state(marker)
+        print_rows(rows)
+        print(
+            f"\nmachine: {os.cpu_count()} CPUs, 1-minute load average {load_before:.2f} before"
+            f" measuring (above {IDLE_LOAD:g}, other programs skew the times; wall time well"
+            " above cpu p50 means waiting, for the CPU or for PostgreSQL)"
+        )
         if args.serve:
             served = serve_rows(args, database_url, second)
     finally:
         reset_to_loaded_state(marker)
-    print_rows(rows)
-    print(
-        f"\nmachine: {os.cpu_count()} CPUs, 1-minute load average {load_before:.2f} before"
-        f" measuring (above {IDLE_LOAD:g}, other programs skew the times; wall time well above"
-        " cpu p50 means waiting, for the CPU or for PostgreSQL)"
-    )
     broken = [row.broken for row in rows if row.broken]
     if served is not None:
         print(f"\nServed: gunicorn on {describe_database()}, load from {served.load}\n")
