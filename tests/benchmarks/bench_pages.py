@@ -1,26 +1,56 @@
-"""Measure the portal's pages and the sign-in bookkeeping against DESIGN.md's budgets.
+"""Measure the portal's pages and sign-ins against DESIGN.md's performance budgets.
 
-A report, not a test (pytest does not collect it). Run it from the project root:
+A report, not a test (pytest does not collect it), and the one place the performance goals are
+read from. Run it from the project root:
 
     .venv/bin/python tests/benchmarks/bench_pages.py [--database sqlite|postgres]
-        [--users 10000] [--events 1000000] [--devices 30000] [--requests 300] [--sign-ins 60]
-        [--wait-idle MINUTES] [--rebuild]
+        [--pg-database myaccount_bench] [--users 10000] [--events 1000000] [--devices 30000]
+        [--requests 300] [--sign-ins 60] [--wait-idle MINUTES] [--rebuild]
+        [--serve [--serve-seconds 5] [--rounds 4]]
 
 It builds the "Performance budgets" data set in a database of its own, never the dev database:
-var/bench/bench.sqlite3 for SQLite, `myaccount_bench` on 127.0.0.1 for PostgreSQL. A marker
+var/bench/bench.sqlite3 for SQLite, `--pg-database` on 127.0.0.1 for PostgreSQL. A marker
 table keeps the sizes, so a rerun with the same sizes reuses the data and starts in seconds;
-other sizes rebuild it. Whatever the benchmark itself writes (sign-in events, sessions) is
-deleted again, so every run measures the same data.
+other sizes rebuild it. On every run the measured user is given DESIGN's 8 kinds of method
+(an app, three phones, an email, a passkey, security questions, an app password) under a
+policy that requires multi-factor sign-in, and a plain user (password only, no MFA) is made
+for the password sign-in (tests/benchmarks/accounts.py). Whatever the benchmark itself writes
+(sign-in events, sessions, rate-limit counts) is deleted again, so every run measures the same
+data.
 
-Times are server time as the Django test client sees it (the whole middleware stack, view and
-template, no network), with DEBUG off as in production. The exit code is 0 even when a budget
-is missed: the last line says which.
+In-process, times are server time as the Django test client sees it (the whole middleware
+stack, view and template, no network), with DEBUG off as in production. The measured user
+signs in for real (password, then a code from the app). Each page is requested alternately
+with the bare page (tests/benchmarks/bare.py: a tiny template through the session and auth
+middleware only, with the same session), so both see the same machine. The columns:
+
+    p50/p95/max ms  wall time per request
+    cpu p50         this process's CPU time per request (immune to waiting for the CPU)
+    queries         the most SQL queries one request made (counted in the warm-up)
+    x bare          capacity against the bare page: its cpu p50 / this page's cpu p50
+    budget/verdict  the goal and whether it is met: ok, OVER, or BROKEN (raised, or not 200)
+
+The sign-in rows time the plain user's password sign-in against check_password alone; the
+bookkeeping is what the sign-in costs beyond its own hashing. The MFA row (informational)
+does the same for the measured user's three requests: password, "another way": the app, code.
+
+--serve also runs the pages under gunicorn beside a minimal django-allauth project
+(tests/benchmarks/serve.py, tests/benchmarks/anchor/): wrk loads each page, its allauth
+counterpart and both bare pages, interleaved, for --rounds rounds of --serve-seconds each, and
+a second table gives throughput (rps), the workers' CPU per request, x bare, and for each page
+its allauth page's and the ratios (rps ours/theirs; capacity = their CPU per request / ours).
+
+Budget misses are reported on the last line ("OVER BUDGET: ..."); the exit code is 0 even
+then. It is 1 only when a page is broken: it raised or answered other than 200, a sign-in
+failed, or the anchors could not be served.
 """
 
 import argparse
+import io
 import ipaddress
 import itertools
 import json
+import logging
 import math
 import os
 import random
@@ -29,13 +59,36 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.benchmarks.accounts import (  # noqa: E402 (the project root goes on the path first)
+    PLAIN_EMAIL,
+    PLAIN_PASSWORD,
+    SecondFactor,
+    describe_methods,
+    prepare_measured_user,
+    prepare_plain_user,
+)
+from tests.benchmarks.bare import BARE_PATH, bare_client  # noqa: E402
+from tests.benchmarks.serve import (  # noqa: E402
+    SERVED_HEADER,
+    SERVED_LEFT,
+    WORKERS,
+    Broken,
+    Served,
+    serve_and_measure,
+    sign_into_portal,
+)
+from tests.benchmarks.tables import print_table  # noqa: E402
+
 SQLITE_PATH = ROOT / "var" / "bench" / "bench.sqlite3"
+ANCHOR_SQLITE_PATH = ROOT / "var" / "bench" / "anchor.sqlite3"
 PG_DATABASE = "myaccount_bench"
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
@@ -64,6 +117,8 @@ PAGE_QUERY_BUDGET = 12
 PAGE_P95_BUDGET_MS = 25.0
 BOOKKEEPING_BUDGET_MS = 5.0
 PAGE_BUDGET = f"<={PAGE_QUERY_BUDGET} q, p95<={PAGE_P95_BUDGET_MS:g}"
+OVERVIEW_URL_NAME = "portal:overview"
+OVERVIEW_CAPACITY_GOAL = 0.6  # of the bare page's capacity (bare CPU per request / ours)
 
 # Real browsers, as they arrive at the portal.
 USER_AGENTS = (
@@ -96,15 +151,16 @@ class Row:
     max: float | None = None
     cpu50: float | None = None  # median CPU time of this process, immune to waiting on others
     queries: int | None = None
+    xbare: float | None = None  # capacity against the bare page: its cpu p50 / this cpu p50
     budget: str = "-"
     # None: informational, no budget. Empty: within budget. Otherwise what was missed.
     problems: list[str] | None = field(default=None)
-    error: bool = False  # the request raised: nothing was measured
+    broken: str = ""  # why the page is broken (it raised, or answered other than 200)
 
     @property
     def verdict(self) -> str:
-        if self.error:
-            return "ERROR"
+        if self.broken:
+            return "BROKEN"
         if self.problems is None:
             return "-"
         return "OVER" if self.problems else "ok"
@@ -134,9 +190,24 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--rebuild", action="store_true", help="rebuild the data set even if the sizes match"
     )
+    parser.add_argument(
+        "--pg-database",
+        default=PG_DATABASE,
+        metavar="NAME",
+        help=f"the PostgreSQL bench database (default {PG_DATABASE}; the anchor's gets _anchor)",
+    )
+    parser.add_argument(
+        "--serve", action="store_true", help="also measure the pages under gunicorn with wrk"
+    )
+    parser.add_argument(
+        "--serve-seconds", type=float, default=5, help="--serve: seconds of load per target"
+    )
+    parser.add_argument("--rounds", type=int, default=4, help="--serve: rounds over the targets")
     args = parser.parse_args()
     if args.users < 2 or args.events < 1 or args.requests < 1 or args.sign_ins < 1:
         parser.error("--users must be at least 2; --events, --requests, --sign-ins at least 1")
+    if args.rounds < 1 or args.serve_seconds < 1:
+        parser.error("--rounds and --serve-seconds must be at least 1")
     return args
 
 
@@ -170,21 +241,36 @@ def prepare_sqlite(sizes: dict, rebuild: bool) -> tuple[str, dict | None]:
     return f"sqlite:///{SQLITE_PATH}", marker
 
 
-def prepare_postgres(sizes: dict, rebuild: bool) -> tuple[str, dict | None]:
-    """Return the bench database's URL and its marker; (re)create it if missing or stale."""
+def prepare_postgres(sizes: dict, rebuild: bool, name: str) -> tuple[str, dict | None]:
+    """Return the URL and marker of the bench database `name`; (re)create it if missing or
+    stale."""
     import psycopg
 
     role, admin = _pg_admin_connection(psycopg)
     with admin:
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]
-        ).fetchone()
-        marker = _pg_marker(psycopg, role) if exists else None
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        marker = _pg_marker(psycopg, role, name) if exists else None
         if rebuild or marker is None or marker["sizes"] != sizes:
             marker = None
-            admin.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    return f"postgres://{role}@{PG_HOST}:{PG_PORT}/{PG_DATABASE}", marker
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+    return pg_url(role, name), marker
+
+
+def pg_url(role: str, name: str) -> str:
+    """Return the URL of the PostgreSQL database `name` on the bench server."""
+    return f"postgres://{role}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def prepare_postgres_anchor(name: str) -> str:
+    """Create the anchor project's PostgreSQL database if missing; return its URL."""
+    import psycopg
+
+    role, admin = _pg_admin_connection(psycopg)
+    with admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+    return pg_url(role, name)
 
 
 def _pg_admin_connection(psycopg):
@@ -200,10 +286,10 @@ def _pg_admin_connection(psycopg):
     sys.exit("Cannot reach PostgreSQL at 127.0.0.1:5432 (" + "; ".join(errors) + ")")
 
 
-def _pg_marker(psycopg, role: str) -> dict | None:
+def _pg_marker(psycopg, role: str, name: str) -> dict | None:
     """Read the marker from the bench database, or None if it has none (an interrupted load)."""
     try:
-        with psycopg.connect(host=PG_HOST, port=PG_PORT, user=role, dbname=PG_DATABASE) as db:
+        with psycopg.connect(host=PG_HOST, port=PG_PORT, user=role, dbname=name) as db:
             query = f"SELECT * FROM {MARKER_TABLE}"  # noqa: S608 - a constant, no input
             return _marker_from_row(db.execute(query).fetchone())
     except psycopg.Error:
@@ -226,7 +312,6 @@ def setup_django(database_url: str) -> None:
     """Point the settings at the bench database, start Django, and migrate."""
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myaccount.settings")
-    sys.path.insert(0, str(ROOT))
     import django
     from django.conf import settings
     from django.core.management import call_command
@@ -237,6 +322,8 @@ def setup_django(database_url: str) -> None:
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     call_command("migrate", interactive=False, verbosity=0)
+    # Codes sent at sign-in run as tasks in the request; their log lines are not the report.
+    logging.getLogger("django.tasks").setLevel(logging.WARNING)
 
 
 # --- the data set ---------------------------------------------------------------------------
@@ -443,13 +530,22 @@ def write_marker(sizes: dict, load_seconds: float) -> dict:
 def reset_to_loaded_state(marker: dict) -> None:
     """Delete what benchmark runs wrote: sign-in events after the load, and all sessions."""
     from django.contrib.sessions.models import Session
-    from django.core.cache import cache
 
     from signins.models import SignInEvent
 
     SignInEvent.objects.filter(id__gt=marker["max_event_id"]).delete()
     Session.objects.all().delete()
+    forget_attempts()
+
+
+def forget_attempts() -> None:
+    """Clear the cache and the rate limits' counts, so that no limit ever triggers."""
+    from django.core.cache import cache
+
+    from portal import ratelimits
+
     cache.clear()
+    ratelimits.reset_all()
 
 
 def measured_user():
@@ -458,26 +554,23 @@ def measured_user():
     return User.objects.get(email=MEASURED_EMAIL)
 
 
-def allow_password_only(user) -> str:
-    """Let the measured user sign in with the password alone; return a note for the report.
+def prepare_accounts(user) -> tuple[SecondFactor, object, str]:
+    """Set up the measured and the plain user (tests/benchmarks/accounts.py); return the
+    measured user's app, the plain user and a note for the report.
 
-    The benchmark generates no sign-in methods yet. Under a policy that requires multi-factor
-    sign-in, a user without any is sent to register one before every page, so nothing could be
-    measured. Done on every run (the policy model may be newer than a reused data set).
+    Done on every run, so a reused data set gets security info of the models' current shape.
     """
-    from django.apps import apps
-    from django.core.exceptions import FieldDoesNotExist
+    from organizations.models import Organization
+    from organizations.policies import home_organization
 
-    from organizations.policies import home_organization as get_home_organization
-
-    try:
-        policy = apps.get_model("organizations", "AuthenticationPolicy")
-        policy._meta.get_field("mfa_required")
-    except (LookupError, FieldDoesNotExist):
-        return "no authentication policy in the project yet"
-    organization = get_home_organization(user)
-    policy.objects.update_or_create(organization=organization, defaults={"mfa_required": False})
-    return f"{organization} does not require multi-factor sign-in (no methods generated yet)"
+    second = prepare_measured_user(user)
+    plain = prepare_plain_user(Organization.objects.get(primary_domain="org02.bench.example"))
+    note = (
+        f"{home_organization(user)} requires multi-factor sign-in (the measured user signs in"
+        f" with the password, then an app code); {home_organization(plain)} does not"
+        f" ({PLAIN_EMAIL}: the password only, no methods)"
+    )
+    return second, plain, note
 
 
 # --- the report header ----------------------------------------------------------------------
@@ -506,8 +599,8 @@ def describe_database() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]
-    user = connection.settings_dict["USER"]
-    return f"PostgreSQL {version} ({PG_DATABASE} on {PG_HOST}:{PG_PORT} as {user})"
+    user, name = connection.settings_dict["USER"], connection.settings_dict["NAME"]
+    return f"PostgreSQL {version} ({name} on {PG_HOST}:{PG_PORT} as {user})"
 
 
 def print_dataset(args: argparse.Namespace, marker: dict, loaded_now: bool) -> None:
@@ -525,7 +618,7 @@ def print_dataset(args: argparse.Namespace, marker: dict, loaded_now: bool) -> N
     mine = SignInEvent.objects.filter(user__email=MEASURED_EMAIL).count()
     print(f"measured user:  {mine:>9,}  sign-ins ({MEASURED_EMAIL})")
     print(f"devices: not modelled yet (requested {args.devices:,}; measured user: 12)")
-    print(f"sign-in methods: {methods_note()}")
+    print(f"sign-in methods: {describe_methods(measured_user())} (DESIGN.md: 8)")
     if loaded_now:
         print(f"load: {marker['load_seconds']:.1f} s (this run)")
     else:
@@ -533,18 +626,6 @@ def print_dataset(args: argparse.Namespace, marker: dict, loaded_now: bool) -> N
             f"load: reused the data set loaded at {marker['loaded_at']} "
             f"(that load took {marker['load_seconds']:.1f} s)"
         )
-
-
-def methods_note() -> str:
-    """Say how many sign-in methods the measured user has; this script generates none yet."""
-    from django.apps import apps
-
-    try:
-        method = apps.get_model("security_info", "Method")
-    except LookupError:
-        return "not modelled yet (DESIGN.md: the measured user has 8)"
-    mine = method.objects.filter(user__email=MEASURED_EMAIL).count()
-    return f"not generated yet (measured user has {mine}; DESIGN.md: 8)"
 
 
 # --- measuring ------------------------------------------------------------------------------
@@ -611,7 +692,8 @@ def distribution(what: str, samples: list[Sample], queries: int | None) -> Row:
 
 
 def judge_page(row: Row, statuses: set[int]) -> Row:
-    """Apply the page budget: <= 12 queries and p95 <= 25 ms, answered with 200."""
+    """Apply the page budget: <= 12 queries and p95 <= 25 ms; a page not answering 200 is
+    broken."""
     row.budget = PAGE_BUDGET
     row.problems = []
     if row.queries > PAGE_QUERY_BUDGET:
@@ -619,23 +701,72 @@ def judge_page(row: Row, statuses: set[int]) -> Row:
     if row.p95 > PAGE_P95_BUDGET_MS:
         row.problems.append(f"{row.what}: p95 {row.p95:.1f} ms > {PAGE_P95_BUDGET_MS:g} ms")
     if statuses != {200}:
-        row.problems.append(f"{row.what}: answered {sorted(statuses)}, not 200")
+        row.broken = f"{row.what}: answered {sorted(statuses)}, not 200"
     return row
 
 
-def measure_page(client, what: str, url: str, requests: int) -> Row:
-    """Time GET `url`: WARM_UP requests (counting queries), then `requests` timed ones."""
-    statuses: set[int] = set()
+def judge_capacity(row: Row, goal: float) -> Row:
+    """Add the goal that the page keeps `goal` of the bare page's capacity (x bare)."""
+    row.budget += f", x bare>={goal:g}"
+    if row.xbare is not None and row.xbare < goal:
+        row.problems.append(f"{row.what}: x bare {row.xbare:.2f} < {goal:g}")
+    return row
+
+
+def getter(client, url: str, statuses: set[int]) -> Callable[[], None]:
+    """Return a call that GETs `url` with `client` and notes the status it answered."""
 
     def get() -> None:
         statuses.add(client.get(url).status_code)
 
+    return get
+
+
+def measure_page(client, bare, what: str, url: str, requests: int) -> tuple[Row, list[Sample]]:
+    """Time GET `url` alternately with the bare page; return the page's row and the bare
+    page's samples.
+
+    WARM_UP requests of each come first (counting the page's queries), then `requests` of
+    each, one after the other, so both see the same machine state.
+    """
+    statuses: set[int] = set()
+    get = getter(client, url, statuses)
+    bare_statuses: set[int] = set()
+    get_bare = getter(bare, BARE_PATH, bare_statuses)
     try:
         queries = count_queries(get, WARM_UP)
+        time_calls(get_bare, WARM_UP)
+        page_samples, bare_samples = [], []
+        for _ in range(requests):
+            bare_samples += time_calls(get_bare, 1)
+            page_samples += time_calls(get, 1)
     except Exception as e:  # a page under construction must not stop the report
-        problem = f"{what}: raised {type(e).__name__}: {e}"
-        return Row(what, budget=PAGE_BUDGET, problems=[problem], error=True)
-    return judge_page(distribution(what, time_calls(get, requests), queries), statuses)
+        broken = f"{what}: raised {type(e).__name__}: {e}"
+        return Row(what, budget=PAGE_BUDGET, problems=[], broken=broken), []
+    row = judge_page(distribution(what, page_samples, queries), statuses)
+    row.xbare = capacity(percentile([cpu for _, cpu in bare_samples], 0.5), row.cpu50)
+    if bare_statuses != {200}:
+        row.broken = row.broken or f"bare page: answered {sorted(bare_statuses)}, not 200"
+    return row, bare_samples
+
+
+def capacity(bare_cost: float | None, cost: float | None) -> float | None:
+    """Return how many of these a machine serves per bare page it could: bare cost / ours."""
+    if bare_cost is None or not cost:
+        return None
+    return bare_cost / cost
+
+
+def bare_row(bare, samples: list[Sample]) -> Row:
+    """Summarize the bare page's samples, taken alongside every page's."""
+    statuses: set[int] = set()
+    queries = count_queries(getter(bare, BARE_PATH, statuses), 1)
+    row = distribution(f"bare page GET {BARE_PATH} (session + auth only)", samples, queries)
+    row.xbare = 1.0
+    row.problems = []
+    if statuses != {200} or not samples:
+        row.broken = f"bare page: answered {sorted(statuses)}, not 200"
+    return row
 
 
 def browser_client():
@@ -645,38 +776,72 @@ def browser_client():
     return Client(headers={"User-Agent": USER_AGENTS[0]}, REMOTE_ADDR=PUBLIC_IPS[0])
 
 
-def signed_in_client():
-    """Return a browser client signed in as the measured user.
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Keep the development phone's printout (the text a sign-in sends) out of the report."""
+    with redirect_stdout(io.StringIO()):
+        yield
 
-    Signed in through the sign-in form rather than force_login(): pages in sudo mode (security
-    info) want the session's record of a recent sign-in, which only a real sign-in writes.
+
+def expect_redirect(response, what: str) -> None:
+    """Raise unless a sign-in step answered with a redirect."""
+    if response.status_code != 302:
+        raise RuntimeError(f"{what} answered {response.status_code}, expected 302")
+
+
+def sign_in_with_app(client, second: SecondFactor, code: str) -> None:
+    """Sign the measured user in for real: the password, then the app's code at the second
+    step (which first challenges the default method, the mobile phone: a text)."""
+    from django.urls import reverse
+
+    with quiet():
+        response = client.post(LOGIN_URL, {"login": MEASURED_EMAIL, "password": MEASURED_PASSWORD})
+    expect_redirect(response, "the password step")
+    if response["Location"] != reverse("sign_in:verify"):
+        raise RuntimeError(f"the password step led to {response['Location']}, not the 2nd step")
+    response = client.post(reverse("sign_in:switch"), {"option": second.option_key})
+    expect_redirect(response, "switching to the app")
+    expect_redirect(client.post(reverse("sign_in:verify"), {"code": code}), "the app's code")
+
+
+def signed_in_client(second: SecondFactor):
+    """Return a browser client signed in as the measured user, with both steps.
+
+    Signed in through the forms rather than force_login(): pages in sudo mode (security info)
+    want the session's record of a recent multi-factor sign-in, which only a real one writes.
     """
     from django.contrib.auth import SESSION_KEY
-    from django.core.cache import cache
 
     client = browser_client()
-    client.post(LOGIN_URL, {"login": MEASURED_EMAIL, "password": MEASURED_PASSWORD})
+    sign_in_with_app(client, second, second.code())
     if SESSION_KEY not in client.session:
         raise RuntimeError("the measured user could not sign in")
-    cache.clear()
+    forget_attempts()
     return client
 
 
-def page_rows(requests: int) -> list[Row]:
-    """Measure every portal page signed in as the measured user, and the sign-in page."""
+def page_rows(second: SecondFactor, requests: int) -> list[Row]:
+    """Measure every portal page signed in as the measured user, the sign-in page, and the
+    bare page alongside each."""
     from django.urls import reverse
 
     from portal.navigation import portal_pages
 
-    client = signed_in_client()
-    rows = []
+    client = signed_in_client(second)
+    bare = bare_client(client)
+    rows, bare_samples = [], []
     for page in portal_pages():
         url = reverse(page.url_name)
-        rows.append(measure_page(client, f"{page.label} GET {url}", url, requests))
-    rows.append(
-        measure_page(browser_client(), f"sign-in page GET {LOGIN_URL}", LOGIN_URL, requests)
-    )
-    return rows
+        row, samples = measure_page(client, bare, f"{page.label} GET {url}", url, requests)
+        if page.url_name == OVERVIEW_URL_NAME:
+            judge_capacity(row, OVERVIEW_CAPACITY_GOAL)
+        rows.append(row)
+        bare_samples += samples
+    what = f"sign-in page GET {LOGIN_URL}"
+    row, samples = measure_page(browser_client(), bare, what, LOGIN_URL, requests)
+    rows.append(row)
+    bare_samples += samples
+    return [bare_row(bare, bare_samples), *rows]
 
 
 def record_sign_in_row(user) -> Row:
@@ -709,49 +874,38 @@ def record_sign_in_row(user) -> Row:
 
 
 def sign_in_rows(user, sign_ins: int) -> list[Row]:
-    """Time full password sign-ins against check_password alone; the gap is the bookkeeping.
+    """Time the plain user's password sign-ins against check_password alone; the gap is the
+    bookkeeping.
 
-    Both use the configured hasher (Argon2) on the measured user's real hash, alternately, so
-    that both see the same machine state. Argon2 varies by several ms from call to call, so
-    the hasher is also timed inside each sign-in: full time minus that request's own hashing
-    is the bookkeeping without the noise. Between sign-ins the client signs out and the cache
-    is cleared, so the rate limits never trigger; neither is timed.
+    Both use the configured hasher (Argon2) on the user's real hash, alternately, so that both
+    see the same machine state. Argon2 varies by several ms from call to call, so the hasher
+    is also timed inside each sign-in: full time minus that request's own hashing is the
+    bookkeeping without the noise. Between sign-ins the client signs out and the rate limits'
+    counts are cleared, so they never trigger; neither is timed.
     """
-    from django.contrib.auth import SESSION_KEY
     from django.contrib.auth.hashers import check_password
-    from django.core.cache import cache
 
     client = browser_client()
 
     def sign_in() -> None:
-        response = client.post(LOGIN_URL, {"login": MEASURED_EMAIL, "password": MEASURED_PASSWORD})
-        if response.status_code != 302:
-            raise RuntimeError(f"sign-in answered {response.status_code}, expected 302")
-
-    def sign_out() -> None:
-        if SESSION_KEY not in client.session:
-            raise RuntimeError("the sign-in did not sign in")
-        client.logout()
-        cache.clear()
+        response = client.post(LOGIN_URL, {"login": PLAIN_EMAIL, "password": PLAIN_PASSWORD})
+        expect_redirect(response, "the password sign-in")
 
     def hash_only() -> None:
-        if not check_password(MEASURED_PASSWORD, user.password):
-            raise RuntimeError("the measured user's password does not verify")
+        if not check_password(PLAIN_PASSWORD, user.password):
+            raise RuntimeError("the plain user's password does not verify")
 
-    cache.clear()
     queries = 0
     for _ in range(SIGN_IN_WARM_UP):
         queries = max(queries, count_queries(sign_in, 1))
-        sign_out()
+        sign_out(client)
     full, hashing, bookkeeping = [], [], []
     for _ in range(sign_ins):
         hashing += time_calls(hash_only, 1)
-        with hasher_timer() as spent:
-            full += time_calls(sign_in, 1)
-        bookkeeping.append(
-            (full[-1][0] - sum(wall for wall, _ in spent), full[-1][1] - sum(c for _, c in spent))
-        )
-        sign_out()
+        sample, spent = time_hashed(sign_in)
+        full.append(sample)
+        bookkeeping.append(spent)
+        sign_out(client)
     full_row = distribution("sign-in POST, full (Argon2)", full, queries)
     hash_row = distribution("check_password alone (Argon2)", hashing, None)
     gap = Row(
@@ -773,6 +927,44 @@ def sign_in_rows(user, sign_ins: int) -> list[Row]:
             f"sign-in bookkeeping (in-request) p95 {same.p95:.1f} ms > {BOOKKEEPING_BUDGET_MS:g}"
         )
     return [full_row, hash_row, gap, same]
+
+
+def two_step_row(second: SecondFactor, sign_ins: int) -> Row:
+    """Time the measured user's multi-factor sign-in beyond its own hashing (informational).
+
+    Three requests, as a person whose default is a text makes them with an app: the password
+    (which sends the text), "sign in another way" with the app, and the app's code.
+    """
+    client = browser_client()
+    queries = 0
+    for _ in range(SIGN_IN_WARM_UP):
+        code = second.code()
+        queries = max(queries, count_queries(lambda c=code: sign_in_with_app(client, second, c), 1))
+        sign_out(client)
+    bookkeeping = []
+    for _ in range(sign_ins):
+        code = second.code()
+        bookkeeping.append(time_hashed(lambda c=code: sign_in_with_app(client, second, c))[1])
+        sign_out(client)
+    what = "MFA sign-in (password, app, code) - its hashing"
+    return distribution(what, bookkeeping, queries)
+
+
+def time_hashed(call: Callable[[], object]) -> tuple[Sample, Sample]:
+    """Call once; return its (wall, CPU) time, and that time minus its own hashing."""
+    with hasher_timer() as spent:
+        [sample] = time_calls(call, 1)
+    return sample, (sample[0] - sum(w for w, _ in spent), sample[1] - sum(c for _, c in spent))
+
+
+def sign_out(client) -> None:
+    """Check that the client is signed in, then sign it out and forget the rate limits."""
+    from django.contrib.auth import SESSION_KEY
+
+    if SESSION_KEY not in client.session:
+        raise RuntimeError("the sign-in did not sign in")
+    client.logout()
+    forget_attempts()
 
 
 @contextmanager
@@ -873,14 +1065,20 @@ def plan_problems(name: str, plan: str, vendor: str) -> list[str]:
 # --- the report -----------------------------------------------------------------------------
 
 
-def print_table(rows: list[Row]) -> None:
-    """Print the rows as a plain-text table with aligned columns."""
-
-    def number(value: float | None) -> str:
-        return "-" if value is None else f"{value:.2f}"
-
-    header = ("what", "p50 ms", "p95 ms", "max ms", "cpu p50", "queries", "budget", "verdict")
-    lines = [header] + [
+def print_rows(rows: list[Row]) -> None:
+    """Print the in-process rows as a plain-text table with aligned columns."""
+    header = (
+        "what",
+        "p50 ms",
+        "p95 ms",
+        "max ms",
+        "cpu p50",
+        "queries",
+        "x bare",
+        "budget",
+        "verdict",
+    )
+    lines = [
         (
             row.what,
             number(row.p50),
@@ -888,58 +1086,111 @@ def print_table(rows: list[Row]) -> None:
             number(row.max),
             number(row.cpu50),
             "-" if row.queries is None else str(row.queries),
+            number(row.xbare),
             row.budget,
             row.verdict,
         )
         for row in rows
     ]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for n, line in enumerate(lines):
-        cells = [
-            cell.ljust(width) if i in (0, 6, 7) else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(line, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if n == 0:
-            print("  ".join("-" * width for width in widths))
+    print_table(header, lines, left=(0, 7, 8))
+
+
+def in_process_rows(args: argparse.Namespace, second: SecondFactor, plain) -> list[Row]:
+    """Measure the pages (with the bare page) and the sign-ins in this process."""
+    rows = page_rows(second, args.requests)
+    rows += guarded("record_sign_in() alone", lambda: [record_sign_in_row(plain)])
+    rows += guarded("password sign-in", lambda: sign_in_rows(plain, args.sign_ins))
+    rows += guarded("MFA sign-in", lambda: [two_step_row(second, args.sign_ins)])
+    return rows
+
+
+def guarded(what: str, measure: Callable[[], list[Row]]) -> list[Row]:
+    """Return measure()'s rows, or one broken row if a sign-in went wrong on the way."""
+    try:
+        return measure()
+    except Exception as e:  # one broken flow must not cost the rest of the report
+        return [Row(what, problems=[], broken=f"{what}: raised {type(e).__name__}: {e}")]
+
+
+def serve_rows(args: argparse.Namespace, database_url: str, second: SecondFactor) -> Served:
+    """Run --serve: our pages and allauth's under gunicorn, beside their bare pages."""
+    from django.urls import reverse
+
+    from portal.navigation import portal_pages
+
+    if args.database == "sqlite":
+        anchor_url = f"sqlite:///{ANCHOR_SQLITE_PATH}"
+    else:
+        anchor_url = prepare_postgres_anchor(f"{args.pg_database}_anchor")
+    pages = [(page.label, page.url_name, reverse(page.url_name)) for page in portal_pages()]
+
+    def sign_in(server) -> None:
+        sign_into_portal(server, LOGIN_URL, MEASURED_EMAIL, MEASURED_PASSWORD, second)
+
+    print(
+        f"\nServing (gunicorn, {WORKERS} sync workers each; {args.rounds} rounds of"
+        f" {args.serve_seconds:g} s per target) ...\n",
+        flush=True,
+    )
+    try:
+        return serve_and_measure(database_url, anchor_url, pages, sign_in, args)
+    except Broken as e:
+        return Served([], [], [f"--serve: {e}"], "-")
+
+
+def number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def main() -> None:
-    """Prepare the bench database, measure, and print the report."""
+    """Prepare the bench database, measure, print the report; exit 1 only if a page broke."""
     args = parse_args()
     sizes = requested_sizes(args)
-    prepare = prepare_sqlite if args.database == "sqlite" else prepare_postgres
-    database_url, marker = prepare(sizes, args.rebuild)
+    if args.database == "sqlite":
+        database_url, marker = prepare_sqlite(sizes, args.rebuild)
+    else:
+        database_url, marker = prepare_postgres(sizes, args.rebuild, args.pg_database)
     setup_django(database_url)
     loaded_now = marker is None
     if loaded_now:
         print(f"Loading the data set ({args.users:,} users, {args.events:,} events) ...")
         marker = load_dataset(sizes)
     reset_to_loaded_state(marker)
+    served = None
     try:
         wait_for_idle(args.wait_idle)
+        user = measured_user()
+        second, plain, note = prepare_accounts(user)
         print(f"\ndatabase: {describe_database()}; DEBUG off")
         print_dataset(args, marker, loaded_now)
-        user = measured_user()
-        print(f"policy: {allow_password_only(user)}")
+        print(f"policy: {note}")
         print()
         problems = keyset_plans(user)
         print(f"\nMeasuring ({args.requests} requests per page after {WARM_UP} warm-up) ...\n")
         load_before = os.getloadavg()[0]  # the benchmark's own load would count in after it
-        rows = page_rows(args.requests)
-        rows.append(record_sign_in_row(user))
-        rows += sign_in_rows(user, args.sign_ins)
+        rows = in_process_rows(args, second, plain)
+        reset_to_loaded_state(marker)
+        print_rows(rows)
+        print(
+            f"\nmachine: {os.cpu_count()} CPUs, 1-minute load average {load_before:.2f} before"
+            f" measuring (above {IDLE_LOAD:g}, other programs skew the times; wall time well"
+            " above cpu p50 means waiting, for the CPU or for PostgreSQL)"
+        )
+        if args.serve:
+            served = serve_rows(args, database_url, second)
     finally:
         reset_to_loaded_state(marker)
-    print_table(rows)
-    print(
-        f"\nmachine: {os.cpu_count()} CPUs, 1-minute load average {load_before:.2f} before"
-        f" measuring (above {IDLE_LOAD:g}, other programs skew the times; wall time well above"
-        " cpu p50 means waiting, for the CPU or for PostgreSQL)"
-    )
+    broken = [row.broken for row in rows if row.broken]
+    if served is not None:
+        print(f"\nServed: gunicorn on {describe_database()}, load from {served.load}\n")
+        print_table(SERVED_HEADER, served.lines, left=SERVED_LEFT)
+        problems += served.problems
+        broken += served.broken
     problems = [problem for row in rows for problem in row.problems or ()] + problems
     print()
     print("OVER BUDGET: " + "; ".join(problems) if problems else "all within budget")
+    if broken:
+        sys.exit("BROKEN: " + "; ".join(broken))
 
 
 if __name__ == "__main__":
