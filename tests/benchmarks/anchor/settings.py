@@ -51,7 +51,9 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
-DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
+# Connections kept between requests, as the portal keeps its own (a pool on PostgreSQL,
+# persistent connections on SQLite): opening one per request would handicap the anchor.
+DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=600)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if redis_url := os.environ.get("REDIS_URL"):
     CACHES = {
