@@ -26,7 +26,8 @@ middleware only, with the same session), so both see the same machine. The colum
 
     p50/p95/max ms  wall time per request
     cpu p50         this process's CPU time per request (immune to waiting for the CPU)
-    queries         the most SQL queries one request made (counted in the warm-up)
+    queries         the SQL queries of one request once the cache is warm (the last warm-up
+                    request), and in brackets the first request's with a cold cache
     x bare          capacity against the bare page: its cpu p50 / this page's cpu p50
     budget/verdict  the goal and whether it is met: ok, OVER, or BROKEN (raised, or not 200)
 
@@ -151,6 +152,7 @@ class Row:
     max: float | None = None
     cpu50: float | None = None  # median CPU time of this process, immune to waiting on others
     queries: int | None = None
+    cold_queries: int | None = None  # the first call's, with nothing cached yet
     xbare: float | None = None  # capacity against the bare page: its cpu p50 / this cpu p50
     budget: str = "-"
     # None: informational, no budget. Empty: within budget. Otherwise what was missed.
@@ -657,19 +659,30 @@ def elapsed(started: tuple[int, int]) -> Sample:
 
 
 def count_queries(call: Callable[[], object], count: int) -> int:
-    """Call `count` times (the warm-up); return the most SQL queries one call made.
+    """Call `count` times (the warm-up); return the SQL queries the last call made, with the
+    cache as warm as the page keeps it. `count_queries.cold` is the first call's count.
 
     Queries are counted apart from the timed calls: capturing them costs time too.
     """
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    most = 0
+    counts = []
     for _ in range(count):
         with CaptureQueriesContext(connection) as captured:
             call()
-        most = max(most, len(captured.captured_queries))
-    return most
+        counts.append(len(captured.captured_queries))
+    count_queries.cold = counts[0]  # type: ignore[attr-defined]
+    return counts[-1]
+
+
+def queries_cell(row: Row) -> str:
+    """Say the warm count, and the cold one beside it when it differs."""
+    if row.queries is None:
+        return "-"
+    if row.cold_queries is None or row.cold_queries == row.queries:
+        return str(row.queries)
+    return f"{row.queries} ({row.cold_queries} cold)"
 
 
 def percentile(durations: list[float], share: float) -> float:
@@ -688,6 +701,7 @@ def distribution(what: str, samples: list[Sample], queries: int | None) -> Row:
         max=max(walls),
         cpu50=percentile([cpu for _, cpu in samples], 0.5),
         queries=queries,
+        cold_queries=getattr(count_queries, "cold", None) if queries is not None else None,
     )
 
 
@@ -696,8 +710,9 @@ def judge_page(row: Row, statuses: set[int]) -> Row:
     broken."""
     row.budget = PAGE_BUDGET
     row.problems = []
-    if row.queries > PAGE_QUERY_BUDGET:
-        row.problems.append(f"{row.what}: {row.queries} queries > {PAGE_QUERY_BUDGET}")
+    most = max(row.queries, row.cold_queries or 0)
+    if most > PAGE_QUERY_BUDGET:
+        row.problems.append(f"{row.what}: {most} queries > {PAGE_QUERY_BUDGET}")
     if row.p95 > PAGE_P95_BUDGET_MS:
         row.problems.append(f"{row.what}: p95 {row.p95:.1f} ms > {PAGE_P95_BUDGET_MS:g} ms")
     if statuses != {200}:
@@ -881,7 +896,9 @@ def sign_in_rows(user, sign_ins: int) -> list[Row]:
     see the same machine state. Argon2 varies by several ms from call to call, so the hasher
     is also timed inside each sign-in: full time minus that request's own hashing is the
     bookkeeping without the noise. Between sign-ins the client signs out and the rate limits'
-    counts are cleared, so they never trigger; neither is timed.
+    counts are cleared, so they never trigger; neither is timed. The cache is kept, as it is
+    between one person's sign-in and the next in the same organization: the organization and
+    its policies are read from it (the first, cold sign-in's queries are shown too).
     """
     from django.contrib.auth.hashers import check_password
 
@@ -895,10 +912,12 @@ def sign_in_rows(user, sign_ins: int) -> list[Row]:
         if not check_password(PLAIN_PASSWORD, user.password):
             raise RuntimeError("the plain user's password does not verify")
 
-    queries = 0
+    counts = []
     for _ in range(SIGN_IN_WARM_UP):
-        queries = max(queries, count_queries(sign_in, 1))
+        counts.append(count_queries(sign_in, 1))
         sign_out(client)
+    queries = counts[-1]
+    count_queries.cold = counts[0]  # type: ignore[attr-defined]
     full, hashing, bookkeeping = [], [], []
     for _ in range(sign_ins):
         hashing += time_calls(hash_only, 1)
@@ -936,11 +955,13 @@ def two_step_row(second: SecondFactor, sign_ins: int) -> Row:
     (which sends the text), "sign in another way" with the app, and the app's code.
     """
     client = browser_client()
-    queries = 0
+    counts = []
     for _ in range(SIGN_IN_WARM_UP):
         code = second.code()
-        queries = max(queries, count_queries(lambda c=code: sign_in_with_app(client, second, c), 1))
+        counts.append(count_queries(lambda c=code: sign_in_with_app(client, second, c), 1))
         sign_out(client)
+    queries = counts[-1]
+    count_queries.cold = counts[0]  # type: ignore[attr-defined]
     bookkeeping = []
     for _ in range(sign_ins):
         code = second.code()
@@ -961,10 +982,12 @@ def sign_out(client) -> None:
     """Check that the client is signed in, then sign it out and forget the rate limits."""
     from django.contrib.auth import SESSION_KEY
 
+    from portal import ratelimits
+
     if SESSION_KEY not in client.session:
         raise RuntimeError("the sign-in did not sign in")
     client.logout()
-    forget_attempts()
+    ratelimits.reset_all()
 
 
 @contextmanager
@@ -1085,7 +1108,7 @@ def print_rows(rows: list[Row]) -> None:
             number(row.p95),
             number(row.max),
             number(row.cpu50),
-            "-" if row.queries is None else str(row.queries),
+            queries_cell(row),
             number(row.xbare),
             row.budget,
             row.verdict,
