@@ -290,7 +290,8 @@ REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, reusing its client objects (portal.caching.RedisCache).
+            "BACKEND": "portal.caching.RedisCache",
             "LOCATION": REDIS_URL,
             # A hung Redis costs a request a second, not a worker.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 from django.apps import apps
 from django.core.cache import cache as default_cache
+from django.core.cache.backends import redis as django_redis
 from django.db import models, transaction
 from redis.exceptions import RedisError
 
@@ -186,3 +187,27 @@ def _generations_of(rows: Iterable[Any]) -> set[str]:
 @cache
 def _fields_of(template: str) -> tuple[str, ...]:
     return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+class _RedisCacheClient(django_redis.RedisCacheClient):
+    """Django's Redis client, with one client object per connection pool: Django's makes a new
+    one (and fills its tables of reply handlers) for every cache call."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[Any, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        # The pool of the server to use (for a read, a replica's if there are some).
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+        if pool not in self._clients:
+            self._clients[pool] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+        return self._clients[pool]
+
+
+class RedisCache(django_redis.RedisCache):
+    """Django's Redis cache (settings.CACHES), reusing its clients (see _RedisCacheClient)."""
+
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = _RedisCacheClient

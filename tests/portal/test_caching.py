@@ -83,3 +83,13 @@ def test_a_change_is_made_again_when_the_transaction_commits(django_capture_on_c
 @pytest.fixture(autouse=True)
 def _db(db):
     """changed() registers a commit callback, which needs a database connection."""
+
+
+def test_the_redis_cache_reuses_its_client(settings):
+    from django.core.cache.backends.redis import RedisCache as DjangosRedisCache  # noqa: PLC0415
+
+    backend = caching.RedisCache("redis://127.0.0.1:6379/15", {})
+    assert isinstance(backend, DjangosRedisCache)
+    client = backend._cache.get_client(write=True)
+    assert backend._cache.get_client(write=False) is client  # one server: reads go there too
+    assert backend._cache.get_client("key", write=True) is client
