@@ -1,5 +1,8 @@
+from functools import cache
+
 from django.conf import settings
-from django.urls import reverse
+from django.templatetags.static import static
+from django.urls import get_script_prefix, reverse
 
 from portal.browsers import Support
 from portal.interrupts import interrupt_layout
@@ -7,27 +10,25 @@ from portal.navigation import portal_pages
 
 BROWSER_NOTICE_COOKIE = "browser_notice_dismissed"
 PORTAL_LAYOUT = "layouts/portal.html"
+ICONS = "portal/icons.svg"  # one sprite; templates refer to its symbols as {{ icons }}#name
 
 
 def portal(request) -> dict:
-    """Give every template the product name, the navigation, the browser notice, and the
-    layout a page that may be part of an interrupt extends (`page_layout`)."""
+    """Give every template the product name, the navigation, the browser notice, the icons'
+    address (`icons`), and the layout a page that may be part of an interrupt extends
+    (`page_layout`)."""
     context = {
         "site_name": settings.SITE_NAME,
         "browser_notice": _browser_notice(request),
         "page_layout": PORTAL_LAYOUT,
+        "icons": static(ICONS),
     }
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         current = request.resolver_match.view_name if request.resolver_match else ""
         context["page_layout"] = interrupt_layout(request, current) or PORTAL_LAYOUT
         context["navigation"] = [
-            {
-                "label": page.label,
-                "url": reverse(page.url_name),
-                "icon": page.icon,
-                "current": page.url_name == current,
-            }
-            for page in portal_pages()
+            {"label": page.label, "url": url, "icon": page.icon, "current": page.url_name == current}
+            for page, url in _page_addresses(get_script_prefix())
         ]
     return context
 
@@ -44,3 +45,9 @@ def _browser_notice(request):
 def browser_notice_key(browser) -> str:
     """Name the browser version a dismissal applies to, so the next outdated one shows again."""
     return f"{browser.family}-{browser.version}".replace(" ", "_")
+
+
+@cache
+def _page_addresses(script_prefix: str) -> tuple:
+    """Each portal page with its address under this script prefix (worked out once)."""
+    return tuple((page, reverse(page.url_name)) for page in portal_pages())
