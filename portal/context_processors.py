@@ -1,5 +1,3 @@
-from functools import cache
-
 from django.conf import settings
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
@@ -28,7 +26,7 @@ def portal(request) -> dict:
         context["page_layout"] = interrupt_layout(request, current) or PORTAL_LAYOUT
         context["navigation"] = [
             {"label": page.label, "url": url, "icon": page.icon, "current": page.url_name == current}
-            for page, url in _page_addresses(get_script_prefix())
+            for page, url in _page_addresses(portal_pages(), get_script_prefix())
         ]
     return context
 
@@ -47,7 +45,14 @@ def browser_notice_key(browser) -> str:
     return f"{browser.family}-{browser.version}".replace(" ", "_")
 
 
-@cache
-def _page_addresses(script_prefix: str) -> tuple:
-    """Each portal page with its address under this script prefix (worked out once)."""
-    return tuple((page, reverse(page.url_name)) for page in portal_pages())
+_addresses: dict[tuple[int, str], tuple[tuple, tuple]] = {}
+
+
+def _page_addresses(pages: tuple, script_prefix: str) -> tuple:
+    """Each page with its address under this script prefix, worked out once for these pages
+    (known by identity: hashing them would read every label)."""
+    key = (id(pages), script_prefix)
+    found = _addresses.get(key)
+    if found is None or found[0] is not pages:
+        found = _addresses[key] = (pages, tuple((page, reverse(page.url_name)) for page in pages))
+    return found[1]
