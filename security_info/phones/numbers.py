@@ -11,7 +11,7 @@ which a number is, and `PhoneNumber.can_get()` draws the line.
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
@@ -97,26 +97,30 @@ def format_phone(e164: str, extension: str = "") -> str:
 
     Every page, prompt and email that shows a person a number uses this.
     """
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        shown = e164
-    else:
-        region = current_region()
-        # A number the data does not know (a new range, a drama number) has its country code.
-        home = phonenumbers.region_code_for_number(
-            number
-        ) or phonenumbers.region_code_for_country_code(number.country_code or 0)
-        at_home = region is not None and region == home
-        shown = phonenumbers.format_number(
-            number,
-            phonenumbers.PhoneNumberFormat.NATIONAL
-            if at_home
-            else phonenumbers.PhoneNumberFormat.INTERNATIONAL,
-        )
+    shown = _as_written_in(e164, current_region())
     if extension:
         return _("%(number)s ext. %(extension)s") % {"number": shown, "extension": extension}
     return shown
+
+
+@lru_cache(maxsize=4096)
+def _as_written_in(e164: str, region: str | None) -> str:
+    """Return the number as someone in `region` writes it (a page shows the same few again)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    # A number the data does not know (a new range, a drama number) has its country code.
+    home = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(
+        number.country_code or 0
+    )
+    at_home = region is not None and region == home
+    return phonenumbers.format_number(
+        number,
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if at_home
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+    )
 
 
 def current_region() -> str | None:
