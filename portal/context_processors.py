@@ -25,7 +25,12 @@ def portal(request) -> dict:
         current = request.resolver_match.view_name if request.resolver_match else ""
         context["page_layout"] = interrupt_layout(request, current) or PORTAL_LAYOUT
         context["navigation"] = [
-            {"label": page.label, "url": url, "icon": page.icon, "current": page.url_name == current}
+            {
+                "label": page.label,
+                "url": url,
+                "icon": page.icon,
+                "current": page.url_name == current,
+            }
             for page, url in _page_addresses(portal_pages(), get_script_prefix())
         ]
     return context
