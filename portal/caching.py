@@ -78,11 +78,12 @@ def cached[T](key: str, compute: Callable[[], T], generations: Iterable[str]) ->
 
 def changed(*generations: str) -> None:
     """Make every value computed under these generations stale: now, and again when the
-    current transaction commits."""
+    current transaction commits (outside one, the write is committed already)."""
     if not generations:
         return
     _renew(generations)
-    transaction.on_commit(lambda: _renew(generations))
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _renew(generations))
 
 
 def _renew(generations: Iterable[str]) -> None:

@@ -1,5 +1,7 @@
 """The read-through cache every page leans on: what counts as current, and what a write ends."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.core.cache import cache
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -78,6 +80,19 @@ def test_a_change_is_made_again_when_the_transaction_commits(django_capture_on_c
     callbacks[0]()
     caching.cached("k", compute, ["g"])
     assert compute.calls == 2
+
+
+def test_outside_a_transaction_a_change_is_made_once(monkeypatch):
+    renewed = []
+    monkeypatch.setattr(caching, "_renew", renewed.append)
+    autocommit = SimpleNamespace(in_atomic_block=False)
+    monkeypatch.setattr(
+        caching,
+        "transaction",
+        SimpleNamespace(get_connection=lambda: autocommit, on_commit=lambda hook: hook()),
+    )
+    caching.changed("g")
+    assert renewed == [("g",)]
 
 
 @pytest.fixture(autouse=True)
