@@ -64,6 +64,7 @@ from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -658,9 +659,18 @@ def elapsed(started: tuple[int, int]) -> Sample:
     return (wall - started[0]) / 1e6, (cpu - started[1]) / 1e6
 
 
-def count_queries(call: Callable[[], object], count: int) -> int:
-    """Call `count` times (the warm-up); return the SQL queries the last call made, with the
-    cache as warm as the page keeps it. `count_queries.cold` is the first call's count.
+class Queries(NamedTuple):
+    """The SQL queries of one call: once the cache is as warm as use keeps it, and the first."""
+
+    warm: int
+    cold: int
+
+
+def count_queries(
+    call: Callable[[], object], count: int, between: Callable[[], object] | None = None
+) -> Queries:
+    """Call `count` times (the warm-up), and `between` after each; return the queries of the
+    last call and of the first.
 
     Queries are counted apart from the timed calls: capturing them costs time too.
     """
@@ -672,8 +682,9 @@ def count_queries(call: Callable[[], object], count: int) -> int:
         with CaptureQueriesContext(connection) as captured:
             call()
         counts.append(len(captured.captured_queries))
-    count_queries.cold = counts[0]  # type: ignore[attr-defined]
-    return counts[-1]
+        if between is not None:
+            between()
+    return Queries(warm=counts[-1], cold=counts[0])
 
 
 def queries_cell(row: Row) -> str:
@@ -691,7 +702,7 @@ def percentile(durations: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def distribution(what: str, samples: list[Sample], queries: int | None) -> Row:
+def distribution(what: str, samples: list[Sample], queries: Queries | None) -> Row:
     """Summarize (wall, CPU) samples as a row without a budget."""
     walls = [wall for wall, _ in samples]
     return Row(
@@ -700,8 +711,8 @@ def distribution(what: str, samples: list[Sample], queries: int | None) -> Row:
         p95=percentile(walls, 0.95),
         max=max(walls),
         cpu50=percentile([cpu for _, cpu in samples], 0.5),
-        queries=queries,
-        cold_queries=getattr(count_queries, "cold", None) if queries is not None else None,
+        queries=queries.warm if queries else None,
+        cold_queries=queries.cold if queries else None,
     )
 
 
@@ -912,12 +923,7 @@ def sign_in_rows(user, sign_ins: int) -> list[Row]:
         if not check_password(PLAIN_PASSWORD, user.password):
             raise RuntimeError("the plain user's password does not verify")
 
-    counts = []
-    for _ in range(SIGN_IN_WARM_UP):
-        counts.append(count_queries(sign_in, 1))
-        sign_out(client)
-    queries = counts[-1]
-    count_queries.cold = counts[0]  # type: ignore[attr-defined]
+    queries = count_queries(sign_in, SIGN_IN_WARM_UP, between=lambda: sign_out(client))
     full, hashing, bookkeeping = [], [], []
     for _ in range(sign_ins):
         hashing += time_calls(hash_only, 1)
@@ -932,7 +938,8 @@ def sign_in_rows(user, sign_ins: int) -> list[Row]:
         p50=full_row.p50 - hash_row.p50,
         p95=full_row.p95 - hash_row.p95,
         cpu50=full_row.cpu50 - hash_row.cpu50,
-        queries=queries,
+        queries=queries.warm,
+        cold_queries=queries.cold,
         budget=f"p50<={BOOKKEEPING_BUDGET_MS:g}",
         problems=[],
     )
@@ -955,13 +962,11 @@ def two_step_row(second: SecondFactor, sign_ins: int) -> Row:
     (which sends the text), "sign in another way" with the app, and the app's code.
     """
     client = browser_client()
-    counts = []
-    for _ in range(SIGN_IN_WARM_UP):
-        code = second.code()
-        counts.append(count_queries(lambda c=code: sign_in_with_app(client, second, c), 1))
-        sign_out(client)
-    queries = counts[-1]
-    count_queries.cold = counts[0]  # type: ignore[attr-defined]
+    queries = count_queries(
+        lambda: sign_in_with_app(client, second, second.code()),
+        SIGN_IN_WARM_UP,
+        between=lambda: sign_out(client),
+    )
     bookkeeping = []
     for _ in range(sign_ins):
         code = second.code()
