@@ -27,6 +27,7 @@ import hashlib
 import logging
 import secrets
 import string
+import threading
 from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any, ClassVar
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 TIMEOUT = 10 * 60  # seconds a value is kept (also the most a failed invalidation can cost)
 PREFIX = "portal.cached"
 _MISSING = object()
+_renewals = 0  # how many times this process has renewed generations: see Snapshot
+_renewals_lock = threading.Lock()
 # What a cache that cannot be reached raises: Redis's errors, or the socket's beneath them.
 CACHE_ERRORS = (RedisError, OSError)
 
@@ -49,31 +52,72 @@ CACHE_ERRORS = (RedisError, OSError)
 def cached[T](key: str, compute: Callable[[], T], generations: Iterable[str]) -> T:
     """Return the value stored under `key` if it was computed under the current tokens of
     `generations`; else compute it, store it, and return it."""
-    names = [_generation_key(name) for name in generations]
-    data_key = f"{PREFIX}:{_fingerprint()}:value:{key}"
-    try:
-        found = default_cache.get_many([*names, data_key])
-    except CACHE_ERRORS as e:
-        logger.warning("cache unavailable, reading %s from the database: %s", key, e)
-        return compute()
-    tokens = [found.get(name) for name in names]
-    stored = found.get(data_key, _MISSING)
-    if stored is not _MISSING and None not in tokens and stored[0] == tokens:
-        return stored[1]
-    value = compute()
-    try:
-        for n, name in enumerate(names):
-            if tokens[n] is None:
-                token = _new_token()
-                # Another process may have set one meanwhile, after a write: what was just
-                # read may be older than that write, so it is not stored.
-                if not default_cache.add(name, token, timeout=None):
-                    return value
-                tokens[n] = token
-        default_cache.set(data_key, (tokens, value), timeout=TIMEOUT)
-    except CACHE_ERRORS as e:
-        logger.warning("cache unavailable, %s not stored: %s", key, e)
-    return value
+    return Snapshot(generations, [key]).get(key, compute)
+
+
+class Snapshot:
+    """The current tokens of some generations and the values stored under some keys, read in
+    one round trip: for a page that reads several values of the same generations.
+
+    `get(key, compute)` answers from what was read, as `cached()` does. A snapshot is only
+    as fresh as the moment it was read, so keep one no longer than a request; and once this
+    process changes any generation (`changed()`), it reads again before it answers.
+    """
+
+    def __init__(self, generations: Iterable[str], keys: Iterable[str]) -> None:
+        self._names = [_generation_key(name) for name in generations]
+        self._keys = [_data_key(key) for key in keys]
+        self._read()
+
+    def _read(self) -> None:
+        self._renewals = _renewals
+        try:
+            found = default_cache.get_many([*self._names, *self._keys])
+        except CACHE_ERRORS as e:
+            logger.warning("cache unavailable, reading from the database: %s", e)
+            found, self._reachable = {}, False
+        else:
+            self._reachable = True
+        self._tokens = [found.get(name) for name in self._names]
+        self._values = {key: found[key] for key in self._keys if key in found}
+
+    def get[T](self, key: str, compute: Callable[[], T]) -> T:
+        if self._renewals != _renewals:
+            self._read()
+        data_key = _data_key(key)
+        if data_key not in self._keys and self._reachable:  # not read with the others
+            self._keys.append(data_key)
+            try:
+                found = default_cache.get(data_key, _MISSING)
+            except CACHE_ERRORS as e:
+                logger.warning("cache unavailable, reading %s from the database: %s", key, e)
+                return compute()
+            if found is not _MISSING:
+                self._values[data_key] = found
+        stored = self._values.get(data_key, _MISSING)
+        if stored is not _MISSING and None not in self._tokens and stored[0] == self._tokens:
+            return stored[1]
+        value = compute()
+        if self._reachable:
+            self._store(data_key, value)
+        return value
+
+    def _store(self, data_key: str, value: Any) -> None:
+        tokens = self._tokens
+        try:
+            for n, name in enumerate(self._names):
+                if tokens[n] is None:
+                    token = _new_token()
+                    # Another process may have set one meanwhile, after a write: what was just
+                    # read may be older than that write, so it is not stored.
+                    if not default_cache.add(name, token, timeout=None):
+                        return
+                    tokens[n] = token
+            default_cache.set(data_key, (tokens, value), timeout=TIMEOUT)
+        except CACHE_ERRORS as e:
+            logger.warning("cache unavailable, %s not stored: %s", data_key, e)
+        else:
+            self._values[data_key] = (list(tokens), value)
 
 
 def changed(*generations: str) -> None:
@@ -87,12 +131,19 @@ def changed(*generations: str) -> None:
 
 
 def _renew(generations: Iterable[str]) -> None:
+    global _renewals  # the count this process's snapshots compare with
+    with _renewals_lock:
+        _renewals += 1
     try:
         default_cache.set_many(
             {_generation_key(name): _new_token() for name in generations}, timeout=None
         )
     except CACHE_ERRORS as e:
         logger.error("cache unavailable, cannot invalidate %s: %s", ", ".join(generations), e)
+
+
+def _data_key(key: str) -> str:
+    return f"{PREFIX}:{_fingerprint()}:value:{key}"
 
 
 def _generation_key(name: str) -> str:

@@ -140,3 +140,28 @@ def failures():
     delivery_failed.connect(receiver)
     yield announced
     delivery_failed.disconnect(receiver)
+
+
+@pytest.fixture
+def cache_reads(monkeypatch) -> list:
+    """The keys of every read the cache is asked for, in order (a get_many is one read)."""
+    reads: list = []
+    get_many, get = cache.get_many, cache.get
+    inside = []
+
+    def recording_get_many(keys, *args, **kwargs):
+        reads.append(list(keys))
+        inside.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    def recording_get(key, *args, **kwargs):
+        if not inside:
+            reads.append([key])
+        return get(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", recording_get_many)
+    monkeypatch.setattr(cache, "get", recording_get)
+    return reads

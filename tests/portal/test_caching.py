@@ -95,6 +95,48 @@ def test_outside_a_transaction_a_change_is_made_once(monkeypatch):
     assert renewed == [("g",)]
 
 
+def test_a_snapshot_reads_every_value_it_names_in_one_round_trip(cache_reads):
+    first, second = counting("a"), counting("b")
+    caching.cached("k1", first, ["g"])
+    caching.cached("k2", second, ["g"])
+    cache_reads.clear()
+    snapshot = caching.Snapshot(["g"], ["k1", "k2"])
+    assert snapshot.get("k1", first) == "a"
+    assert snapshot.get("k2", second) == "b"
+    assert len(cache_reads) == 1
+    assert first.calls == second.calls == 1
+
+
+def test_a_snapshot_reads_a_value_it_did_not_name_when_asked():
+    caching.cached("other", counting("stored"), ["g"])
+    snapshot = caching.Snapshot(["g"], [])
+    compute = counting("computed")
+    assert snapshot.get("other", compute) == "stored"
+    assert compute.calls == 0
+
+
+def test_a_snapshot_reads_again_after_this_process_changes_anything():
+    """A page that writes and then reads sees its write, though its snapshot is older."""
+    snapshot = caching.Snapshot(["g"], ["k"])
+    assert snapshot.get("k", counting("before")) == "before"
+    caching.changed("g")
+    assert snapshot.get("k", counting("after")) == "after"
+
+
+def test_a_snapshot_taken_without_the_cache_computes_and_stores_nothing(monkeypatch):
+    def down(*args, **kwargs):
+        raise RedisConnectionError("down")
+
+    monkeypatch.setattr(cache, "get_many", down)
+    compute = counting(7)
+    snapshot = caching.Snapshot(["g"], ["k"])
+    assert snapshot.get("k", compute) == 7
+    assert snapshot.get("k", compute) == 7
+    assert compute.calls == 2
+    monkeypatch.undo()
+    assert caching.cached("k", counting(8), ["g"]) == 8  # nothing was stored meanwhile
+
+
 @pytest.fixture(autouse=True)
 def _db(db):
     """changed() registers a commit callback, which needs a database connection."""

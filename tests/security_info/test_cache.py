@@ -136,3 +136,17 @@ def test_a_changed_model_never_reads_what_older_code_stored(alice, monkeypatch):
     assert cache.of_user(user, "x", lambda: "old") == "old"
     monkeypatch.setattr(caching, "_fingerprint", lambda: "another-shape")
     assert cache.of_user(user, "x", lambda: "new") == "new"
+
+
+def test_the_page_reads_all_of_a_persons_security_info_in_one_round_trip(
+    sudo_client, alice, cache_reads
+):
+    """Methods, answers, app passwords, codes, passes, blocked numbers: one cache read."""
+    add_phone(alice)
+    make_app_password(alice)
+    page(sudo_client)  # fills the cache
+    cache_reads.clear()
+    page(sudo_client)
+    about_security_info = [keys for keys in cache_reads if any("security_info:" in k for k in keys)]
+    assert len(about_security_info) == 1
+    assert len(about_security_info[0]) >= 6  # every kind the page shows, at once
