@@ -1,25 +1,30 @@
+from functools import cache
+
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.templatetags.static import static
-from django.urls import get_script_prefix, reverse
 
 from portal.browsers import Support
 from portal.interrupts import interrupt_layout
-from portal.navigation import portal_pages
+from portal.navigation import page_addresses
 
 BROWSER_NOTICE_COOKIE = "browser_notice_dismissed"
 PORTAL_LAYOUT = "layouts/portal.html"
 ICONS = "portal/icons.svg"  # one sprite; templates refer to its symbols as {{ icons }}#name
+# What every page links to, by the names base.html uses ({{ assets.css }}).
+ASSETS = {"css": "portal/portal.css", "js": "portal/portal.js", "favicon": "portal/favicon.svg"}
 
 
 def portal(request) -> dict:
     """Give every template the product name, the navigation, the browser notice, the icons'
-    address (`icons`), and the layout a page that may be part of an interrupt extends
-    (`page_layout`)."""
+    address (`icons`), the stylesheet's, script's and favicon's (`assets`), and the layout a
+    page that may be part of an interrupt extends (`page_layout`)."""
     context = {
         "site_name": settings.SITE_NAME,
         "browser_notice": _browser_notice(request),
         "page_layout": PORTAL_LAYOUT,
-        "icons": static(ICONS),
+        "icons": _static_addresses()["icons"],
+        "assets": _static_addresses(),
     }
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         current = request.resolver_match.view_name if request.resolver_match else ""
@@ -31,7 +36,7 @@ def portal(request) -> dict:
                 "icon": page.icon,
                 "current": page.url_name == current,
             }
-            for page, url in _page_addresses(portal_pages(), get_script_prefix())
+            for page, url in page_addresses()
         ]
     return context
 
@@ -50,14 +55,16 @@ def browser_notice_key(browser) -> str:
     return f"{browser.family}-{browser.version}".replace(" ", "_")
 
 
-_addresses: dict[tuple[int, str], tuple[tuple, tuple]] = {}
+@cache
+def _static_addresses() -> dict[str, str]:
+    """The static files' addresses, worked out once: the storage's manifest never changes
+    while the process runs."""
+    return {"icons": static(ICONS)} | {name: static(path) for name, path in ASSETS.items()}
 
 
-def _page_addresses(pages: tuple, script_prefix: str) -> tuple:
-    """Each page with its address under this script prefix, worked out once for these pages
-    (known by identity: hashing them would read every label)."""
-    key = (id(pages), script_prefix)
-    found = _addresses.get(key)
-    if found is None or found[0] is not pages:
-        found = _addresses[key] = (pages, tuple((page, reverse(page.url_name)) for page in pages))
-    return found[1]
+def _forget_static_addresses(*, setting: str, **kwargs) -> None:
+    if setting in {"STATIC_URL", "STORAGES"}:
+        _static_addresses.cache_clear()
+
+
+setting_changed.connect(_forget_static_addresses)

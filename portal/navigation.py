@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.apps import apps
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 
@@ -46,3 +48,27 @@ def portal_pages() -> tuple[PortalPage, ...]:
         page for config in apps.get_app_configs() for page in getattr(config, "portal_pages", ())
     ]
     return tuple(sorted(pages, key=lambda page: page.order))
+
+
+def page_addresses() -> tuple[tuple[PortalPage, str], ...]:
+    """Each page with its address, in navigation order."""
+    pages = portal_pages()
+    key = (id(pages), get_script_prefix())
+    found = _pages_at.get(key)
+    if found is None or found[0] is not pages:  # pages known by identity: hashing reads labels
+        found = _pages_at[key] = (pages, tuple((page, address(page.url_name)) for page in pages))
+    return found[1]
+
+
+def address(name: str) -> str:
+    """Return `reverse(name)` for an address without arguments, worked out once for each
+    script prefix and URLconf (reversing walks the URLconf every time)."""
+    key = (name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    found = _addresses.get(key)
+    if found is None:
+        found = _addresses[key] = reverse(name)
+    return found
+
+
+_pages_at: dict[tuple[int, str], tuple[tuple[PortalPage, ...], tuple]] = {}
+_addresses: dict[tuple[str, str, str], str] = {}

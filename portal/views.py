@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal import delivery, ratelimits, worker
 from portal.context_processors import BROWSER_NOTICE_COOKIE, browser_notice_key
 from portal.http import PortalRequest, safe_next, wants_json
-from portal.navigation import portal_pages
+from portal.navigation import page_addresses
 from portal.ratelimits import RateLimited
 
 UNAVAILABLE_RETRY_AFTER = 30  # seconds: how soon to try again while a dependency is down
@@ -45,12 +45,12 @@ def overview(request: PortalRequest) -> HttpResponse:
         {
             "title": page.label,
             "icon": page.icon,
-            "url_name": page.url_name,
+            "url": url,
             "description": page.tile.description,
             "link_text": page.tile.link_text,
             "summary": page.tile.summary_for(request),
         }
-        for page in portal_pages()
+        for page, url in page_addresses()
         if page.tile
     ]
     return render(request, "portal/overview.html", {"profile": profile, "tiles": tiles})

@@ -76,9 +76,7 @@ def extra_page(monkeypatch):
         ),
     )
     pages = (*navigation.portal_pages(), page)
-    monkeypatch.setattr(navigation, "portal_pages", lambda: pages)
-    monkeypatch.setattr("portal.views.portal_pages", lambda: pages)
-    monkeypatch.setattr("portal.context_processors.portal_pages", lambda: pages)
+    monkeypatch.setattr(navigation, "portal_pages", lambda: pages)  # the tiles and the nav
     return page
 
 
@@ -96,7 +94,7 @@ def test_each_registered_page_gets_a_tile_and_a_nav_entry(alice_client, extra_pa
 
 def test_without_page_apps_there_are_no_tiles(alice_client, monkeypatch):
     overview_only = navigation.portal_pages()[:1]
-    monkeypatch.setattr("portal.views.portal_pages", lambda: overview_only)
+    monkeypatch.setattr(navigation, "portal_pages", lambda: overview_only)
     assert b'class="card tile"' not in alice_client.get("/").content
 
 
