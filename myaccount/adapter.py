@@ -126,13 +126,14 @@ def find_account(request: HttpRequest | None, email: str | None):
     so a sign-in on an account with neither pays no other query for them."""
     if not email:
         return None
-    users = get_user_model().objects.by_email(email)
-    find = lockout.annotate_locked(users).first
+    users = get_user_model().objects
+
+    def find():
+        return lockout.annotate_locked(users.by_email(email)).first()
+
     if request is None:
         return find()
-    return once_per_request(
-        request, f"sign-in account:{users.model.objects.normalize_email(email)}", find
-    )
+    return once_per_request(request, f"sign-in account:{users.normalize_email(email)}", find)
 
 
 class AccountBackend(AuthenticationBackend):
