@@ -2,7 +2,9 @@
 
 A tiny template with the signed-in user's address, reached through Django's session and
 authentication middleware and nothing else: what any signed-in page of any Django site pays
-at least. The project never routes here; only the benchmark's handlers do, in-process (a test
+at least. Beside it, the bare sign-in: Django's own login() after ModelBackend's password
+check, with no form, limits or log, through the same middleware: what any sign-in of any
+Django site pays at least. The project never routes here; only the benchmark's handlers do, in-process (a test
 client) and under gunicorn (tests/benchmarks/serve_wsgi.py), for whichever settings are loaded
 (the portal's, or the allauth anchor project's).
 
@@ -13,13 +15,15 @@ from functools import cache
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.template import Context, Engine
 from django.test import Client
 from django.test.client import ClientHandler
 from django.urls import path
 
 BARE_PATH = "/bench/bare/"
+BARE_SIGN_IN_PATH = "/bench/sign-in/"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 BARE_MIDDLEWARE = [
     "tests.benchmarks.bare.BareURLconfMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -42,7 +46,25 @@ def bare_page(request: HttpRequest) -> HttpResponse:
     return HttpResponse(bare_template().render(Context({"user": request.user})))
 
 
-urlpatterns = [path(BARE_PATH.strip("/") + "/", bare_page)]
+def bare_sign_in(request: HttpRequest) -> HttpResponse:
+    """Check the posted address and password with ModelBackend, and sign in with login()."""
+    # Imported here: this module loads before Django is set up, and these need the models.
+    from django.contrib.auth import login  # noqa: PLC0415
+    from django.contrib.auth.backends import ModelBackend  # noqa: PLC0415
+
+    user = ModelBackend().authenticate(
+        request, username=request.POST.get("login"), password=request.POST.get("password")
+    )
+    if user is None:
+        return HttpResponseForbidden("wrong address or password")
+    login(request, user, backend=MODEL_BACKEND)
+    return HttpResponseRedirect(BARE_PATH)
+
+
+urlpatterns = [
+    path(BARE_PATH.strip("/") + "/", bare_page),
+    path(BARE_SIGN_IN_PATH.strip("/") + "/", bare_sign_in),
+]
 
 
 class BareURLconfMiddleware:
@@ -57,13 +79,17 @@ class BareURLconfMiddleware:
 
 
 class BareMiddlewareMixin:
-    """Build the handler's middleware chain from BARE_MIDDLEWARE instead of MIDDLEWARE."""
+    """Build the handler's middleware chain from `chain()` (BARE_MIDDLEWARE) instead of
+    MIDDLEWARE."""
+
+    def chain(self) -> list[str]:
+        return BARE_MIDDLEWARE
 
     def load_middleware(self, is_async: bool = False) -> None:
         configured = settings.MIDDLEWARE
-        settings.MIDDLEWARE = BARE_MIDDLEWARE
+        settings.MIDDLEWARE = self.chain()
         try:
-            super().load_middleware(is_async)
+            super().load_middleware(is_async)  # type: ignore[misc]
         finally:
             settings.MIDDLEWARE = configured
 
@@ -76,9 +102,17 @@ class BareWSGIHandler(BareMiddlewareMixin, WSGIHandler):
     """A WSGI application through the bare middleware only."""
 
 
-def bare_client(signed_in: Client) -> Client:
+class StackClientHandler(BareMiddlewareMixin, ClientHandler):
+    """The test client's handler to the bare page through the project's whole middleware:
+    what a page costs before its view does anything."""
+
+    def chain(self) -> list[str]:
+        return [BARE_MIDDLEWARE[0], *settings.MIDDLEWARE]
+
+
+def bare_client(signed_in: Client, handler: type[ClientHandler] = BareClientHandler) -> Client:
     """Return a test client for the bare page that shares `signed_in`'s cookies (its session)."""
     client = Client(**signed_in.defaults)  # the same browser and address
-    client.handler = BareClientHandler(enforce_csrf_checks=False)
+    client.handler = handler(enforce_csrf_checks=False)
     client.cookies = signed_in.cookies
     return client

@@ -77,7 +77,12 @@ from tests.benchmarks.accounts import (  # noqa: E402 (the project root goes on 
     prepare_measured_user,
     prepare_plain_user,
 )
-from tests.benchmarks.bare import BARE_PATH, bare_client  # noqa: E402
+from tests.benchmarks.bare import (  # noqa: E402
+    BARE_PATH,
+    BARE_SIGN_IN_PATH,
+    StackClientHandler,
+    bare_client,
+)
 from tests.benchmarks.serve import (  # noqa: E402
     SERVED_HEADER,
     SERVED_LEFT,
@@ -867,6 +872,11 @@ def page_rows(second: SecondFactor, requests: int) -> list[Row]:
     row, samples = measure_page(browser_client(), bare, what, LOGIN_URL, requests)
     rows.append(row)
     bare_samples += samples
+    stack = bare_client(client, StackClientHandler)
+    what = "bare page through the portal's middleware"
+    row, samples = measure_page(stack, bare, what, BARE_PATH, requests)
+    rows.append(row)
+    bare_samples += samples
     return [bare_row(bare, bare_samples), *rows]
 
 
@@ -953,6 +963,25 @@ def sign_in_rows(user, sign_ins: int) -> list[Row]:
             f"sign-in bookkeeping (in-request) p95 {same.p95:.1f} ms > {BOOKKEEPING_BUDGET_MS:g}"
         )
     return [full_row, hash_row, gap, same]
+
+
+def bare_sign_in_row(sign_ins: int) -> Row:
+    """Time Django's own sign-in of the plain user beyond its own hashing: the floor of any
+    sign-in on this stack, measured like ours (informational)."""
+    client = bare_client(browser_client())
+
+    def sign_in() -> None:
+        response = client.post(
+            BARE_SIGN_IN_PATH, {"login": PLAIN_EMAIL, "password": PLAIN_PASSWORD}
+        )
+        expect_redirect(response, "the bare sign-in")
+
+    queries = count_queries(sign_in, SIGN_IN_WARM_UP, between=lambda: sign_out(client))
+    bookkeeping = []
+    for _ in range(sign_ins):
+        bookkeeping.append(time_hashed(sign_in)[1])
+        sign_out(client)
+    return distribution("bare sign-in: Django's login() - its hashing", bookkeeping, queries)
 
 
 def two_step_row(second: SecondFactor, sign_ins: int) -> Row:
@@ -1128,6 +1157,7 @@ def in_process_rows(args: argparse.Namespace, second: SecondFactor, plain) -> li
     rows = page_rows(second, args.requests)
     rows += guarded("record_sign_in() alone", lambda: [record_sign_in_row(plain)])
     rows += guarded("password sign-in", lambda: sign_in_rows(plain, args.sign_ins))
+    rows += guarded("bare sign-in", lambda: [bare_sign_in_row(args.sign_ins)])
     rows += guarded("MFA sign-in", lambda: [two_step_row(second, args.sign_ins)])
     return rows
 
