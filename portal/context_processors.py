@@ -1,30 +1,24 @@
-from functools import cache
-
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.templatetags.static import static
 
 from portal.browsers import Support
 from portal.interrupts import interrupt_layout
 from portal.navigation import page_addresses
+from portal.templatetags.shell import static_address
 
 BROWSER_NOTICE_COOKIE = "browser_notice_dismissed"
 PORTAL_LAYOUT = "layouts/portal.html"
 ICONS = "portal/icons.svg"  # one sprite; templates refer to its symbols as {{ icons }}#name
-# What every page links to, by the names base.html uses ({{ assets.css }}).
-ASSETS = {"css": "portal/portal.css", "js": "portal/portal.js", "favicon": "portal/favicon.svg"}
 
 
 def portal(request) -> dict:
     """Give every template the product name, the navigation, the browser notice, the icons'
-    address (`icons`), the stylesheet's, script's and favicon's (`assets`), and the layout a
-    page that may be part of an interrupt extends (`page_layout`)."""
+    address (`icons`), and the layout a page that may be part of an interrupt extends
+    (`page_layout`)."""
     context = {
         "site_name": settings.SITE_NAME,
         "browser_notice": _browser_notice(request),
         "page_layout": PORTAL_LAYOUT,
-        "icons": _static_addresses()["icons"],
-        "assets": _static_addresses(),
+        "icons": static_address(ICONS),
     }
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         current = request.resolver_match.view_name if request.resolver_match else ""
@@ -53,18 +47,3 @@ def _browser_notice(request):
 def browser_notice_key(browser) -> str:
     """Name the browser version a dismissal applies to, so the next outdated one shows again."""
     return f"{browser.family}-{browser.version}".replace(" ", "_")
-
-
-@cache
-def _static_addresses() -> dict[str, str]:
-    """The static files' addresses, worked out once: the storage's manifest never changes
-    while the process runs."""
-    return {"icons": static(ICONS)} | {name: static(path) for name, path in ASSETS.items()}
-
-
-def _forget_static_addresses(*, setting: str, **kwargs) -> None:
-    if setting in {"STATIC_URL", "STORAGES"}:
-        _static_addresses.cache_clear()
-
-
-setting_changed.connect(_forget_static_addresses)
