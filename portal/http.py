@@ -34,7 +34,12 @@ def once_per_request[T](request: HttpRequest, key: str, compute: Callable[[], T]
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """Return the client's address, read through the configured trusted proxies."""
+    """Return the client's address, read through the configured trusted proxies (once per
+    request: a sign-in asks for it five times)."""
+    return once_per_request(request, "client_ip", lambda: _read_client_ip(request))
+
+
+def _read_client_ip(request: HttpRequest) -> str | None:
     try:
         return get_adapter(request).get_client_ip(request)
     except PermissionDenied:
