@@ -14,10 +14,11 @@ that every write path does.
 
 `changed()` acts at once (so the rest of the request reads afresh) and again once the write's
 transaction commits: a reader that read the database before the commit may have stored the old
-state meanwhile, under the token it read. A missing token (never set, or evicted) is a miss,
-and a new token is only ever random, so an old value can never count again. If the cache cannot
-be reached, reads go to the database and nothing is stored; a value that a write could not
-invalidate lives at most `TIMEOUT`.
+state meanwhile, under the token it read. Until then, what the writing connection reads of
+those generations is not stored: it includes a write that may still be rolled back. A missing
+token (never set, or evicted) is a miss, and a new token is only ever random, so an old value
+can never count again. If the cache cannot be reached, reads go to the database and nothing is
+stored; a value that a write could not invalidate lives at most `TIMEOUT`.
 
 Keys carry a fingerprint of the installed models' fields, so a deploy that changes a model
 never reads what older code stored.
@@ -31,6 +32,7 @@ import threading
 from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any, ClassVar
+from weakref import WeakKeyDictionary
 
 from django.apps import apps
 from django.core.cache import cache as default_cache
@@ -103,6 +105,8 @@ class Snapshot:
         return value
 
     def _store(self, data_key: str, value: Any) -> None:
+        if _uncommitted().intersection(self._names):
+            return  # read after this transaction's own write, which may still roll back
         tokens = self._tokens
         try:
             for n, name in enumerate(self._names):
@@ -122,12 +126,39 @@ class Snapshot:
 
 def changed(*generations: str) -> None:
     """Make every value computed under these generations stale: now, and again when the
-    current transaction commits (outside one, the write is committed already)."""
+    current transaction commits (outside one, the write is committed already).
+
+    Until that transaction ends, what this connection reads of them is not stored: it may
+    include the write, and the write may still be rolled back.
+    """
     if not generations:
         return
     _renew(generations)
-    if transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
         transaction.on_commit(lambda: _renew(generations))
+    if _in_transaction(connection):
+        uncommitted = _uncommitted_by_connection.setdefault(connection, set())
+        uncommitted.update(map(_generation_key, generations))
+
+
+# The generations each connection changed in its open transaction (connections are per thread).
+_uncommitted_by_connection: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
+
+
+def _uncommitted() -> set[str]:
+    """The generations this thread's connection changed in a transaction still open."""
+    connection = transaction.get_connection()
+    uncommitted = _uncommitted_by_connection.setdefault(connection, set())
+    if uncommitted and not _in_transaction(connection):
+        uncommitted.clear()  # committed or rolled back since
+    return uncommitted
+
+
+def _in_transaction(connection: Any) -> bool:
+    """Tell whether a transaction that may still roll back is open: any atomic block but the
+    ones Django's test cases wrap each test in (which Django's own durable check skips too)."""
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 def _renew(generations: Iterable[str]) -> None:

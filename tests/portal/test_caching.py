@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from portal import caching
@@ -82,10 +83,39 @@ def test_a_change_is_made_again_when_the_transaction_commits(django_capture_on_c
     assert compute.calls == 2
 
 
+class RolledBack(Exception):
+    pass
+
+
+@transaction.atomic
+def write_read_and_fail() -> None:
+    caching.changed("g")
+    assert caching.cached("k", counting("never committed"), ["g"]) == "never committed"
+    raise RolledBack
+
+
+def test_what_a_transaction_reads_after_its_own_write_is_not_kept_if_it_rolls_back():
+    with pytest.raises(RolledBack):
+        write_read_and_fail()
+    compute = counting("committed")
+    assert caching.cached("k", compute, ["g"]) == "committed"
+    assert caching.cached("k", compute, ["g"]) == "committed"
+    assert compute.calls == 1  # stored again once the transaction is over
+
+
+def test_a_transaction_still_stores_what_it_did_not_change():
+    compute = counting("other")
+    with transaction.atomic():
+        caching.changed("g")
+        caching.cached("k", compute, ["another-generation"])
+        caching.cached("k", compute, ["another-generation"])
+    assert compute.calls == 1
+
+
 def test_outside_a_transaction_a_change_is_made_once(monkeypatch):
     renewed = []
     monkeypatch.setattr(caching, "_renew", renewed.append)
-    autocommit = SimpleNamespace(in_atomic_block=False)
+    autocommit = SimpleNamespace(in_atomic_block=False, atomic_blocks=[])
     monkeypatch.setattr(
         caching,
         "transaction",
