@@ -34,15 +34,18 @@ def one_person(portal, user: dict, deadline: float, made: Counter, errors: list)
     while time.monotonic() < deadline:
         way = ways[turn % len(ways)]
         turn += 1
-        step = int(time.time() // 30)
-        if way == "finish" and step in used_steps:  # an app code works once: wait for a new one
-            way = "mistype"
         server = portal.a if turn % 2 else portal.b
         browser = portal.browser(server)  # a new browser (and address) for every attempt
         try:
             page = start_sign_in(browser, user)
+            # The code is read off the app when it is typed, after the password: the step can
+            # have changed while the password was checked.
+            step = int(time.time() // 30)
+            if way == "finish" and step in used_steps:  # a code works once: wait for a new one
+                way = "mistype"
             if way == "finish":
-                done = browser.post(SIGN_IN_VERIFY, {"code": totp.now()}, token=page.csrf_token())
+                code = totp.at(step * 30)
+                done = browser.post(SIGN_IN_VERIFY, {"code": code}, token=page.csrf_token())
                 assert done.url == "/", done
                 used_steps.add(step)
                 made["success"] += 1
