@@ -3,22 +3,18 @@ from django.conf import settings
 from portal.browsers import Support
 from portal.interrupts import interrupt_layout
 from portal.navigation import page_addresses
-from portal.templatetags.shell import static_address
 
 BROWSER_NOTICE_COOKIE = "browser_notice_dismissed"
 PORTAL_LAYOUT = "layouts/portal.html"
-ICONS = "portal/icons.svg"  # one sprite; templates refer to its symbols as {{ icons }}#name
 
 
 def portal(request) -> dict:
-    """Give every template the product name, the navigation, the browser notice, the icons'
-    address (`icons`), and the layout a page that may be part of an interrupt extends
-    (`page_layout`)."""
+    """Give every template the product name, the navigation, the browser notice, and the
+    layout a page that may be part of an interrupt extends (`page_layout`)."""
     context = {
         "site_name": settings.SITE_NAME,
         "browser_notice": _browser_notice(request),
         "page_layout": PORTAL_LAYOUT,
-        "icons": static_address(ICONS),
     }
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         current = request.resolver_match.view_name if request.resolver_match else ""

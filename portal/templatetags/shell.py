@@ -13,6 +13,8 @@ from portal.navigation import address as address_of
 
 register = template.Library()
 
+ICONS = "portal/icons.svg"  # one sprite: {% icon "name" %} shows its symbol "name"
+
 
 @register.simple_tag
 def asset(path: str) -> str:
@@ -33,6 +35,19 @@ def _forget_static_addresses(*, setting: str, **kwargs) -> None:
 
 
 setting_changed.connect(_forget_static_addresses)
+
+
+@register.simple_tag
+def icon(name: str, modifier: str = "") -> SafeString:
+    """`{% icon "shield" %}`: a symbol of the sprite, decorative (the text beside it says what
+    it means); `{% icon name "tile" %}` adds the class icon--tile."""
+    classes = f"icon icon--{modifier}" if modifier else "icon"
+    return format_html(
+        '<svg class="{}" aria-hidden="true"><use href="{}#{}"></use></svg>',
+        classes,
+        static_address(ICONS),
+        name,
+    )
 
 
 @register.simple_tag

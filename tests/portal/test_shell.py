@@ -11,6 +11,7 @@ def test_a_page_expired_by_csrf_still_has_its_stylesheet_and_script(db):
     html = response.content.decode()
     assert f'<link rel="stylesheet" href="{static("portal/portal.css")}">' in html
     assert f'<script src="{static("portal/portal.js")}"' in html
+    assert f'<use href="{static("portal/icons.svg")}#shield">' in html
 
 
 def test_a_portal_page_links_its_stylesheet_script_and_icon(alice_client):
